@@ -8,7 +8,7 @@ a Python traceback.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -114,6 +114,108 @@ def validate(
             if e.step != "rename":
                 typer.echo(f"  {e.step} {e.column}: {e.detail} ({e.count} rows)")
     raise typer.Exit(code=0 if report.valid else 1)
+
+
+class Backend(StrEnum):
+    native = "native"
+    lme4 = "lme4"
+
+
+class Lang(StrEnum):
+    en = "en"
+    nl = "nl"
+
+
+@app.command()
+def report(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help=(
+                "Folder with a file named prisoners (required), institutions and professionals "
+                "(.csv, .parquet, .sav or .dta; the Dutch names gedetineerden, inrichtingen, "
+                "ketenpartners work too). Without it: the synthetic twin."
+            ),
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            "-m",
+            help="Mapping YAML from the files' own names and codes to the codebook.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder (default: reports/ plus the data folder's name, reports/synthetic for the twin).",
+        ),
+    ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option("--backend", help="GLMM backend for chapter 4: native (Python) or lme4 (R)."),
+    ] = Backend.native,
+    lang: Annotated[
+        Lang, typer.Option("--lang", help="Language of labels and headings in report.html.")
+    ] = Lang.en,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the synthetic twin (recorded in the manifest).")
+    ] = 2019,
+    threshold: Annotated[
+        int | None,
+        typer.Option(
+            "--threshold",
+            min=1,
+            help="Disclosure threshold: counts below it are suppressed (default: codebook, 10).",
+        ),
+    ] = None,
+    step: Annotated[
+        list[str] | None,
+        typer.Option("--step", help="Run only this step (repeatable); default: every step."),
+    ] = None,
+) -> None:
+    """Run every analysis and write the reproducible report.
+
+    Writes report.html (one self-contained page), the tables as CSV in tables/, the figures
+    as PNG and SVG in figures/, and manifest.json to --out. Exit 0 when every step succeeded, 1 when a step failed (the
+    others still run and the report says why) or the data break codebook rules, 2 with one
+    line when the input cannot be used at all.
+    """
+    from .reporting.inputs import InvalidDataError
+    from .reporting.report import build_report
+
+    try:
+        run = build_report(
+            data,
+            mapping,
+            out,
+            backend=backend.value,
+            lang=lang.value,
+            seed=seed,
+            threshold=threshold,
+            steps=step or None,
+        )
+    except UnusableInputError as exc:
+        raise _fail_unusable(str(exc)) from None
+    except InvalidDataError as exc:
+        typer.echo(exc.to_summary())
+        typer.echo("error: the data break codebook rules; no report written", err=True)
+        raise typer.Exit(code=1) from None
+    except ValueError as exc:  # bad option combination, e.g. an unknown --step
+        raise _fail_unusable(str(exc)) from None
+    n_fail = len(run.failed)
+    typer.echo(
+        f"report: {len(run.results) - n_fail}/{len(run.results)} steps ok in "
+        f"{run.manifest['wall_time_s']['total']:.1f} s -> {run.out_dir}"
+    )
+    for r in run.failed:
+        typer.echo(f"  failed: {r.name}: {r.error}")
+    raise typer.Exit(code=1 if n_fail else 0)
 
 
 def main() -> None:

@@ -1,0 +1,62 @@
+"""Notebook display of result tables, through the same disclosure control as the report.
+
+Examples
+--------
+>>> import pandas as pd
+>>> shown = show_table(pd.DataFrame({"regime": ["HvB", "EZV"], "n": [120, 7], "rate": [0.41, 0.57]}))
+>>> "&lt;10" in shown._repr_html_()
+True
+>>> "0.57" in shown._repr_html_()
+False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = ["SafeTable", "show_table"]
+
+
+@dataclass(frozen=True)
+class SafeTable:
+    """A suppressed, formatted table that Jupyter displays as HTML (and prints as text)."""
+
+    html: str
+    text: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def show_table(
+    df: pd.DataFrame,
+    lang: str = "en",
+    threshold: int | None = None,
+    count_cols: list[str] | None = None,
+) -> SafeTable:
+    """Display ``df`` in a notebook with small cells suppressed (never the raw frame).
+
+    Parameters
+    ----------
+    df : DataFrame
+        A tidy result of the package.
+    lang : {"en", "nl"}
+        Language of the labels.
+    threshold : int, optional
+        Disclosure threshold; default the codebook's (10).
+    count_cols : list of str, optional
+        Count columns not following the naming convention.
+    """
+    from ..schema import load_codebook
+    from .html_report import render_table
+    from .writers import publish_table
+
+    thr = load_codebook().disclosure_threshold if threshold is None else int(threshold)
+    html = render_table(df, lang, thr, count_cols)
+    text = publish_table(df, thr, count_cols).to_string(index=False)
+    return SafeTable(html, text)

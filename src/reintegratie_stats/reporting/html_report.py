@@ -1,0 +1,198 @@
+"""The single self-contained HTML page of a report.
+
+Figures are embedded as base64 PNG, the CSS is inline and nothing refers to anything outside
+the file (no URL at all), so the page opens offline and can be mailed as one file. Every table
+is rendered from the same suppressed, formatted frame as the CSV (through ``format_table``
+when the tables module is installed, for labels in the report language).
+
+A tiny inline script records, on load, each image's natural size (``data-natural-width``) and
+every resource the page requested (``#rs-resources``): the browser test reads them back.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .runner import CHAPTERS
+from .writers import flatten, format_cell, mask_count, publish_table
+
+if TYPE_CHECKING:
+    from .inputs import Inputs
+    from .runner import ReportContext, ReportRun
+
+__all__ = ["render_page", "render_table"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;
+padding:1.5rem;color:#1b1b1b;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #2b5d8a;padding-bottom:.2rem;margin-top:2.5rem}
+h3{margin-bottom:.3rem}.meta{color:#555;font-size:.9rem}
+table.rs{border-collapse:collapse;margin:.4rem 0 .2rem;font-size:.85rem}
+table.rs th,table.rs td{border-bottom:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
+table.rs th{background:#f1f4f8}table.rs td.num{text-align:right;font-variant-numeric:tabular-nums}
+.tablewrap{overflow-x:auto;max-height:32rem;overflow-y:auto}
+.reading{margin:.2rem 0 1.2rem;font-style:italic;color:#2b4a66}
+.failed{background:#fdecea;border-left:4px solid #c62828;padding:.5rem .8rem}
+.note{color:#555;font-size:.85rem}figure{margin:.5rem 0 1rem}figure img{max-width:100%;height:auto}
+.caption{font-weight:600;margin-top:1rem}nav ul{columns:2;font-size:.9rem}
+"""
+
+_SCRIPT = """
+window.addEventListener('load', function () {
+  var imgs = document.getElementsByTagName('img');
+  for (var i = 0; i < imgs.length; i++) {
+    imgs[i].setAttribute('data-natural-width', String(imgs[i].naturalWidth));
+    imgs[i].setAttribute('data-natural-height', String(imgs[i].naturalHeight));
+  }
+  var names = [];
+  if (window.performance && performance.getEntriesByType) {
+    var entries = performance.getEntriesByType('resource');
+    for (var j = 0; j < entries.length; j++) { names.push(entries[j].name); }
+  }
+  document.getElementById('rs-resources').textContent = JSON.stringify(names);
+  document.body.setAttribute('data-loaded', '1');
+});
+"""
+
+_TEXT = {
+    "title": {"en": "Re-entry support: report", "nl": "Re-integratieondersteuning: rapport"},
+    "source": {"en": "Data", "nl": "Gegevens"},
+    "failed": {"en": "This step failed", "nl": "Deze stap is mislukt"},
+    "threshold": {
+        "en": "Counts below {t} are shown as <{t} and the statistics of such groups as –.",
+        "nl": "Aantallen onder {t} staan als <{t}, statistieken van zulke groepen als –.",
+    },
+    "run": {"en": "Run summary", "nl": "Overzicht van de run"},
+    "contents": {"en": "Contents", "nl": "Inhoud"},
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return _TEXT[key][lang]
+
+
+def render_table(
+    df: pd.DataFrame, lang: str, threshold: int, count_cols: list[str] | None = None
+) -> str:
+    """One table as HTML, suppressed and formatted (labels in ``lang`` where available).
+
+    Each header cell carries ``data-col`` with the canonical column name.
+    """
+    flat = flatten(df)
+    try:
+        from .tables import format_table
+    except ImportError:  # until the tables module lands: canonical names, fixed format
+        shown = publish_table(flat, threshold, count_cols)
+        headers = list(shown.columns)
+    else:
+        shown = format_table(flat, lang=lang, threshold=threshold, count_cols=count_cols)
+        headers = [str(h) for h in shown.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(flat[c]) and not pd.api.types.is_bool_dtype(flat[c])
+        for c in flat.columns
+    ]
+    e = html.escape
+    head = "".join(
+        f'<th data-col="{e(str(c))}">{e(h)}</th>'
+        for c, h in zip(flat.columns, headers, strict=True)
+    )
+    rows = []
+    for row in shown.itertuples(index=False):
+        cells = "".join(
+            f'<td class="num">{e(format_cell(v))}</td>' if num else f"<td>{e(format_cell(v))}</td>"
+            for v, num in zip(row, numeric, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return (
+        '<div class="tablewrap"><table class="rs"><thead><tr>'
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
+
+
+def _img(png: bytes, name: str) -> str:
+    b64 = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{b64}" alt="{html.escape(name)}">'
+
+
+def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[str, bytes]) -> str:
+    """The whole report page as one HTML string."""
+    from .. import __version__
+
+    lang = ctx.lang
+    e = html.escape
+    thr = ctx.threshold
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(_t('title', lang))}</h1>",
+        f'<p class="meta">{e(_t("source", lang))}: {e(inputs.source)} · reintegratie-stats '
+        f"{e(__version__)} · backend {e(ctx.backend)} · seed {ctx.seed}</p>",
+        f'<p class="note">{e(_t("threshold", lang).format(t=thr))}</p>',
+    ]
+    nav = []
+    for key, heading in CHAPTERS.items():
+        if any(r.chapter == key for r in run.results):
+            nav.append(f'<li><a href="#{key}">{e(heading[lang])}</a></li>')
+    parts.append(f"<nav><strong>{e(_t('contents', lang))}</strong><ul>{''.join(nav)}</ul></nav>")
+    for key, heading in CHAPTERS.items():
+        results = [r for r in run.results if r.chapter == key]
+        if not results:
+            continue
+        parts.append(f'<h2 id="{key}">{e(heading[lang])}</h2>')
+        for r in results:
+            parts.append(f'<section id="step-{e(r.name)}"><h3>{e(r.title[lang])}</h3>')
+            if r.status != "ok":
+                parts.append(
+                    f'<div class="failed">{e(_t("failed", lang))}: {e(r.error or "")}</div>'
+                )
+            out = r.output
+            for name, df in out.tables.items():
+                cap = out.captions.get(name, name)
+                parts.append(f'<p class="caption" id="table-{e(name)}">{e(cap)}</p>')
+                parts.append(render_table(df, lang, thr, out.count_cols.get(name)))
+                parts.append(f'<p class="reading">{e(out.readings.get(name, ""))}</p>')
+            for name in out.figures:
+                cap = out.captions.get(name, name)
+                parts.append(f'<p class="caption" id="figure-{e(name)}">{e(cap)}</p>')
+                parts.append(f"<figure>{_img(pngs[name], name)}")
+                parts.append(
+                    f'<figcaption class="reading">{e(out.readings.get(name, ""))}</figcaption></figure>'
+                )
+            for note in out.notes:
+                parts.append(f'<p class="note">{e(note)}</p>')
+            parts.append("</section>")
+    parts.append(f'<h2 id="run">{e(_t("run", lang))}</h2>')
+    parts.append(_run_table(run, thr))
+    parts.append('<div id="rs-resources" hidden></div>')
+    parts.append(f"<script>{_SCRIPT}</script></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _run_table(run: ReportRun, thr: int) -> str:
+    e = html.escape
+    head = "".join(
+        f'<th data-col="{c}">{c}</th>'
+        for c in ("step", "status", "wall_time_s", "rows_used", "rows_excluded", "reason")
+    )
+    rows = []
+    for r in run.results:
+        excl: dict[str, Any] = {
+            k: mask_count(v, thr) for k, v in sorted(r.output.rows_excluded.items())
+        }
+        excl_txt = ", ".join(f"{k}: {v}" for k, v in excl.items())
+        used = mask_count(r.output.rows_used, thr)
+        rows.append(
+            f"<tr><td>{e(r.name)}</td><td>{e(r.status)}</td>"
+            f'<td class="num">{r.wall_time_s:.2f}</td><td class="num">{e(format_cell(used))}</td>'
+            f"<td>{e(excl_txt)}</td><td>{e(r.error or '')}</td></tr>"
+        )
+    return f'<table class="rs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

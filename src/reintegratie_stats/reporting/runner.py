@@ -1,0 +1,274 @@
+"""The report runner: named steps, each caught, timed and reported on its own.
+
+A step is a function ``fn(ctx: ReportContext) -> StepOutput``. :data:`~.steps.STEPS` is the
+registry (an explicit dict, in report order). :func:`run_steps` runs them one by one: a step
+that raises is recorded as failed with its reason and the others still run; the wall time of
+each is measured; progress is shown on the console.
+
+Examples
+--------
+>>> import pandas as pd
+>>> def one(ctx):
+...     return StepOutput(tables={"demo": pd.DataFrame({"n": [12]})}, readings={"demo": "twelve"})
+>>> def broken(ctx):
+...     raise ValueError("no data for this")
+>>> steps = {"one": Step("one", "data", {"en": "One", "nl": "Een"}, one),
+...          "broken": Step("broken", "data", {"en": "Broken", "nl": "Kapot"}, broken)}
+>>> run = run_steps(steps, ReportContext(inputs=None), console=None)
+>>> [(r.name, r.status) for r in run.results]
+[('one', 'ok'), ('broken', 'failed')]
+>>> run.results[1].error
+'ValueError: no data for this'
+>>> run.ok
+False
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .inputs import Inputs
+
+__all__ = [
+    "CHAPTERS",
+    "ReportContext",
+    "ReportRun",
+    "Step",
+    "StepOutput",
+    "StepResult",
+    "run_steps",
+]
+
+#: Report sections, in order, with their headings.
+CHAPTERS: dict[str, dict[str, str]] = {
+    "data": {"en": "Data", "nl": "Gegevens"},
+    "ch2": {"en": "Chapter 2: contact rates", "nl": "Hoofdstuk 2: contactpercentages"},
+    "ch3": {
+        "en": "Chapter 3: prior needs versus contact",
+        "nl": "Hoofdstuk 3: problemen voor detentie en contact",
+    },
+    "ch4": {
+        "en": "Chapter 4: institutional facilitation (multilevel)",
+        "nl": "Hoofdstuk 4: facilitering door de inrichting (multilevel)",
+    },
+    "ch5": {
+        "en": "Chapter 5: satisfaction and preparedness for release",
+        "nl": "Hoofdstuk 5: tevredenheid en voorbereiding op vrijlating",
+    },
+    "family": {
+        "en": "Family-contact extension",
+        "nl": "Uitbreiding: contact met gezin en familie",
+    },
+}
+
+Status = Literal["ok", "failed"]
+
+
+@dataclass
+class StepOutput:
+    """What one step produced.
+
+    Attributes
+    ----------
+    tables : dict
+        Table name -> tidy DataFrame (unrounded, unsuppressed: the writer suppresses).
+        Names are unique over the whole report and become ``tables/<name>.csv``.
+    figures : dict
+        Figure name -> matplotlib Figure (``figures/<name>.png`` and ``.svg``).
+    readings : dict
+        Table or figure name -> one-line interpretation shown under it.
+    captions : dict
+        Table or figure name -> title shown above it (default: the name).
+    rows_used : int, optional
+        Prisoners (or professionals) used by the analysis.
+    rows_excluded : dict
+        Reason -> number of rows left out.
+    notes : list of str
+        Extra remarks shown in the report (e.g. convergence messages).
+    count_cols : dict
+        Table name -> its count columns, for tables whose counts do not follow the naming
+        convention (``n``, ``n_*``, ``count*``) of the disclosure rules.
+    """
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    readings: dict[str, str] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+    rows_used: int | None = None
+    rows_excluded: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    count_cols: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class ReportContext:
+    """Everything a step may read: the inputs, the options and a cache shared by steps."""
+
+    inputs: Inputs | None
+    backend: Literal["native", "lme4"] = "native"
+    lang: Literal["en", "nl"] = "en"
+    seed: int = 2019
+    threshold: int = 10
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def cached(self, key: str, fn: Callable[[], Any]) -> Any:
+        """``fn()`` once per run (e.g. the derived prisoners frame shared by several steps)."""
+        if key not in self.cache:
+            self.cache[key] = fn()
+        return self.cache[key]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A named step of the report: its section, its title in en/nl and its function."""
+
+    name: str
+    chapter: str
+    title: Mapping[str, str]
+    fn: Callable[[ReportContext], StepOutput]
+    module: str = ""
+
+
+@dataclass
+class StepResult:
+    """Outcome of one step: status, reason when failed, wall time, output and warnings."""
+
+    name: str
+    chapter: str
+    title: Mapping[str, str]
+    status: Status
+    wall_time_s: float
+    output: StepOutput = field(default_factory=StepOutput)
+    error: str | None = None
+    traceback: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportRun:
+    """All step results of a run, in order, with the total wall time."""
+
+    results: list[StepResult]
+    wall_time_s: float
+    out_dir: Path | None = None
+    manifest: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ok" for r in self.results)
+
+    @property
+    def failed(self) -> list[StepResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per step: step, chapter, status, wall_time_s, error."""
+        return pd.DataFrame(
+            [
+                {
+                    "step": r.name,
+                    "chapter": r.chapter,
+                    "status": r.status,
+                    "wall_time_s": r.wall_time_s,
+                    "error": r.error or "",
+                }
+                for r in self.results
+            ]
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def _check_output(out: object, seen: set[str], name: str) -> StepOutput:
+    if not isinstance(out, StepOutput):
+        raise TypeError(f"step {name!r} returned {type(out).__name__}, expected StepOutput")
+    for key in list(out.tables) + list(out.figures):
+        if key in seen:
+            raise ValueError(f"step {name!r}: output name {key!r} is used by an earlier step")
+        seen.add(key)
+    for key, df in out.tables.items():
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"step {name!r}: table {key!r} is a {type(df).__name__}")
+    return out
+
+
+def run_steps(
+    steps: Mapping[str, Step],
+    ctx: ReportContext,
+    *,
+    only: list[str] | None = None,
+    console: Any = "auto",
+) -> ReportRun:
+    """Run ``steps`` (all, or those named in ``only``) and collect their results.
+
+    Parameters
+    ----------
+    steps : mapping
+        Step name -> :class:`Step`, in report order.
+    ctx : ReportContext
+    only : list of str, optional
+        Names of the steps to run; unknown names raise ``ValueError``.
+    console : rich Console, ``"auto"`` or None
+        Where progress goes (``"auto"``: a rich console on stderr; None: silent).
+
+    Returns
+    -------
+    ReportRun
+    """
+    if only is not None:
+        unknown = [s for s in only if s not in steps]
+        if unknown:
+            raise ValueError(f"unknown step(s) {unknown}; the report has {list(steps)}")
+        steps = {k: v for k, v in steps.items() if k in only}
+    if console == "auto":
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    results: list[StepResult] = []
+    seen: set[str] = set()
+    t_all = time.perf_counter()
+    n = len(steps)
+    for i, step in enumerate(steps.values(), start=1):
+        label = f"[{i}/{n}] {step.name}"
+        t0 = time.perf_counter()
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if console is not None:
+                    with console.status(f"{label} ...", spinner="dots"):
+                        out = step.fn(ctx)
+                else:
+                    out = step.fn(ctx)
+                out = _check_output(out, seen, step.name)
+            status: Status = "ok"
+            err = tb = None
+        except Exception as exc:  # each step is isolated: report the reason, run the others
+            out = StepOutput()
+            status, err, tb = "failed", _reason(exc), traceback.format_exc()
+        dt = time.perf_counter() - t0
+        msgs = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        results.append(
+            StepResult(step.name, step.chapter, step.title, status, dt, out, err, tb, msgs)
+        )
+        if console is not None:
+            if status == "ok":
+                what = f"{len(out.tables)} tables, {len(out.figures)} figures"
+                console.print(f"[green]✓[/green] {label} ({dt:.1f} s; {what})", highlight=False)
+            else:
+                console.print(f"[red]✗[/red] {label} ({dt:.1f} s): {err}", highlight=False)
+    return ReportRun(results, time.perf_counter() - t_all)
