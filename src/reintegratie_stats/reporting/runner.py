@@ -193,13 +193,15 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
 
 
-def _check_output(out: object, seen: set[str], name: str) -> StepOutput:
+def _check_output(out: object, seen: dict[str, set[str]], name: str) -> StepOutput:
     if not isinstance(out, StepOutput):
         raise TypeError(f"step {name!r} returned {type(out).__name__}, expected StepOutput")
-    for key in list(out.tables) + list(out.figures):
-        if key in seen:
-            raise ValueError(f"step {name!r}: output name {key!r} is used by an earlier step")
-        seen.add(key)
+    for kind, names in (("table", out.tables), ("figure", out.figures)):
+        for key in names:
+            if key in seen[kind]:
+                raise ValueError(f"step {name!r}: {kind} name {key!r} is used by an earlier step")
+    seen["table"].update(out.tables)
+    seen["figure"].update(out.figures)
     for key, df in out.tables.items():
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"step {name!r}: table {key!r} is a {type(df).__name__}")
@@ -239,7 +241,7 @@ def run_steps(
 
         console = Console(stderr=True)
     results: list[StepResult] = []
-    seen: set[str] = set()
+    seen: dict[str, set[str]] = {"table": set(), "figure": set()}
     t_all = time.perf_counter()
     n = len(steps)
     for i, step in enumerate(steps.values(), start=1):
