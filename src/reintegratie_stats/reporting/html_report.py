@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from .inputs import Inputs
     from .runner import ReportContext, ReportRun
 
-__all__ = ["render_page", "render_table"]
+__all__ = ["CSP", "render_page", "render_table"]
+
+#: The page may load nothing from outside itself: images only as data: URLs, inline style/script.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;
@@ -132,6 +135,7 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         f"<title>{e(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(_t('title', lang))}</h1>",
         f'<p class="meta">{e(_t("source", lang))}: {e(inputs.source)} · reintegratie-stats '
