@@ -770,60 +770,8 @@ def _generic(prefix: str, res: Any, ctx: ReportContext) -> StepOutput:
     return StepOutput(tables=tables, readings=readings, rows_used=used, rows_excluded=excl)
 
 
-@register(
-    "ch4_facilitation",
-    "ch4",
-    "Institutional facilitation and contact (multilevel)",
-    "Facilitering door de inrichting en contact (multilevel)",
-    "multilevel",
-)
-def ch4_facilitation(ctx: ReportContext) -> StepOutput:
-    fn = _workflow("multilevel", "chapter4")
-    inp = ctx.inputs
-    res = fn(
-        inp.prisoners, inp.table("professionals"), inp.table("institutions"), backend=ctx.backend
-    )
-    return _generic("ch4", res, ctx)
-
-
-@register(
-    "ch5_preparedness",
-    "ch5",
-    "Satisfaction with support and preparedness",
-    "Tevredenheid met ondersteuning en voorbereiding",
-    "multivariate",
-)
-def ch5_preparedness(ctx: ReportContext) -> StepOutput:
-    fn = _workflow("multivariate", "chapter5")
-    res = fn(ctx.inputs.prisoners)
-    return _generic("ch5", res, ctx)
-
-
-@register(
-    "family_multilevel",
-    "family",
-    "Family facilities and family contact (multilevel)",
-    "Gezinsvoorzieningen en familiecontact (multilevel)",
-    "multilevel",
-)
-def family_multilevel(ctx: ReportContext) -> StepOutput:
-    fn = _workflow("multilevel", "family_facilities")
-    inp = ctx.inputs
-    res = fn(inp.prisoners, inp.table("institutions"), backend=ctx.backend)
-    return _generic("family_ml", res, ctx)
-
-
-@register(
-    "family_preparedness",
-    "family",
-    "Family contact and preparedness",
-    "Familiecontact en voorbereiding",
-    "multivariate",
-)
-def family_preparedness(ctx: ReportContext) -> StepOutput:
-    fn = _workflow("multivariate.family", "family_models")
-    res = fn(ctx.inputs.prisoners)
-    return _generic("family_prep", res, ctx)
+# The model chapters live in their own files; importing them registers their steps.
+from . import steps_multilevel, steps_multivariate  # noqa: E402, F401
 
 
 def _report_order() -> None:

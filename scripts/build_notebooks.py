@@ -1,0 +1,247 @@
+"""Write the notebooks in notebooks/ (nbformat v4, no outputs) from the cell lists below.
+
+The notebooks are the committed artefact; this script is how they were made and how to change
+them consistently (one parameters cell, API calls only, prose around the outputs):
+
+    python scripts/build_notebooks.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PARAMETERS = '''\
+# Parameters (papermill: `papermill nb.ipynb out.ipynb -p data_dir /path/to/data -p mapping m.yaml`)
+data_dir = None  # None: the synthetic twin; else a folder with prisoners/institutions/professionals files
+mapping = None  # mapping YAML from the research team's names and codes to the codebook
+seed = 2019  # seed of the synthetic twin
+backend = "native"  # GLMM backend: "native" (Python) or "lme4" (R, needs the lme4 extra)
+lang = "en"  # language of labels: "en" or "nl"'''
+
+LOAD = '''\
+from reintegratie_stats.reporting import load_inputs, show_table
+
+inputs = load_inputs(data_dir, mapping, seed)  # read + validate (or the synthetic twin)
+prisoners = inputs.prisoners
+print(inputs.source, "-", len(prisoners), "prisoners")'''
+
+SAFE = (
+    "Every table is shown through `show_table`, which applies the same disclosure control as "
+    "the report: counts below the threshold (10) appear as `<10` and the statistics of such "
+    "groups as `–`. Never display the raw frames of real data."
+)
+
+
+def md(text: str):
+    return new_markdown_cell(text.strip("\n"))
+
+
+def code(text: str, tags: list[str] | None = None):
+    cell = new_code_cell(text.strip("\n"))
+    if tags:
+        cell.metadata["tags"] = tags
+    return cell
+
+
+def notebook(title: str, intro: str, requires: list[str], cells: list) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["reintegratie_stats"] = {"requires": requires}
+    nb.cells = [
+        md(f"# {title}\n\n{intro}"),
+        code(PARAMETERS, ["parameters"]),
+        code(LOAD),
+        md(SAFE),
+        *cells,
+    ]
+    return nb
+
+
+NOTEBOOKS: dict[str, nbformat.NotebookNode] = {}
+
+NOTEBOOKS["00_quickstart"] = notebook(
+    "Quick start: data, codebook and the one-command report",
+    """
+This package reproduces the four analyses of Pasma (2023), *Re-entry support from prison-based
+and community-based professionals*, and extends each with family contact. It runs on the
+research team's own files (SPSS `.sav`, Stata, CSV or Parquet, with a mapping file that links
+their names and codes to the codebook) or, without data, on the **synthetic twin**: data with
+the same tables, variables, codes and published marginals, generated from known parameters.
+
+Set `data_dir` (and `mapping`) in the parameters cell below to run on your own data.
+""",
+    [],
+    [
+        md("""
+## The codebook
+
+The codebook in `data_schema/` is the single source of truth: the professional types, the
+re-entry domains, the regimes, and every variable with its labels in English and Dutch.
+"""),
+        code('''
+from reintegratie_stats.schema import load_codebook
+
+cb = load_codebook()
+print("professional types:", cb.professional_types)
+print("internal:", cb.internal_types, "external:", cb.external_types)
+print("domains:", cb.domains)
+print("regimes:", [cb.concept_label("regimes", r, lang) for r in cb.regimes])
+'''),
+        md("""
+## Validation
+
+`load_inputs` validated every table against the codebook (ranges, codes, routing, ids);
+invalid data stop with a report of every problem. Here is the summary of each table.
+"""),
+        code('''
+for table, report in inputs.validation.items():
+    print(report.summary_line())
+'''),
+        md("""
+## A first result
+
+The share of prisoners in contact with each professional type in the last six months, with
+95% Wilson intervals (chapter 2 of the thesis).
+"""),
+        code('''
+from reintegratie_stats import descriptives
+
+show_table(descriptives.contact_rates(prisoners), lang=lang)
+'''),
+        md("""
+## The whole report in one call
+
+`build_report` (or `reintegratie-stats report` on the command line) runs every analysis and
+writes `report.html`, `tables/*.csv`, `figures/` and `manifest.json`. Here only the data
+step runs, into a temporary folder; drop `steps=` to run everything.
+"""),
+        code('''
+import tempfile
+
+from reintegratie_stats.reporting import build_report
+
+out = tempfile.mkdtemp()
+run = build_report(data_dir, mapping, out, seed=seed, backend=backend, lang=lang,
+                   steps=["data_overview"], console=None)
+run.to_frame()
+'''),
+        md("""
+The notebooks `01`-`05` follow the thesis chapter by chapter: contact rates, needs versus
+contact, institutional facilitation (multilevel), satisfaction and preparedness, and family
+contact.
+"""),
+    ],
+)
+
+NOTEBOOKS["01_contact_rates"] = notebook(
+    "Chapter 2: who is in contact with which professional?",
+    """
+About six in ten prisoners had contact with their case manager or mentor in the last six
+months; under half with the probation service; about one in five with the municipality, care
+professionals or volunteers; and one in five with none of the six. This notebook computes those
+shares with confidence intervals, by regime, detention length and phase, the satisfaction of
+those in contact, how contacts co-occur, and the gap to the policy norms.
+""",
+    ["descriptives", "figures.descriptives"],
+    [
+        md("## Contact with each professional type"),
+        code('''
+from reintegratie_stats import descriptives
+from reintegratie_stats.figures import descriptives as figures
+
+rates = descriptives.contact_rates(prisoners)
+show_table(rates, lang=lang)
+'''),
+        md("""
+## By regime
+
+Prisoners in the extra care (EZV) and persistent-offender (ISD) regimes are relatively often
+in contact with external professionals.
+"""),
+        code('''
+by_regime = descriptives.contact_rates(prisoners, by="regime")
+figures.contact_rates_figure(by_regime, lang)
+'''),
+        code("show_table(by_regime, lang=lang)"),
+        md("""
+## By detention length and phase
+
+Contact is lowest for short stays and in the first six weeks of detention, for all six types;
+in the last three months before release it is not higher than in other phases, except with
+the municipality.
+"""),
+        code('''
+show_table(descriptives.contact_rates(prisoners, by="detention_length_band"), lang=lang)
+'''),
+        code('''
+show_table(descriptives.contact_rates(prisoners, by="phase"), lang=lang)
+'''),
+        md("""
+## Satisfaction among those in contact
+
+Internal professionals satisfy; probation and municipality relatively dissatisfy; care
+professionals and volunteers satisfy.
+"""),
+        code("show_table(descriptives.satisfaction(prisoners), lang=lang)"),
+        md("## Contacts go together"),
+        code("show_table(descriptives.cooccurrence(prisoners), lang=lang)"),
+        md("""
+## The gap to the policy norms
+
+The survey asks about contact in the last six months, not about timing, so the share meeting
+a norm is an upper bound.
+"""),
+        code("show_table(descriptives.policy_norm_gap(prisoners), lang=lang)"),
+    ],
+)
+
+NOTEBOOKS["02_needs_vs_contact"] = notebook(
+    "Chapter 3: do prisoners with prior needs get the matching support?",
+    """
+Prisoners who had a problem before detention (work and income, housing, finances, health,
+valid ID) are *less* often in contact with their case manager or mentor, but *more* often with
+the matching external professional: care need with care professionals, unstable housing with
+the municipality, financial problems with volunteers. Those with a health need, without a valid
+ID, or with complex (2+) needs most often have no contact at all. This notebook tests each need
+against each type of contact (chi-square or Fisher's exact test, odds ratios with intervals,
+Holm-adjusted p-values).
+""",
+    ["bivariate", "figures.descriptives"],
+    [
+        md("## Each prior need against each professional type"),
+        code('''
+from reintegratie_stats import bivariate
+from reintegratie_stats.figures import descriptives as figures
+
+needs = bivariate.needs_vs_contact(prisoners)
+figures.forest_plot(needs, lang)
+'''),
+        code("show_table(needs, lang=lang)"),
+        md("## No contact with any of the six"),
+        code("show_table(bivariate.no_contact_by_need(prisoners), lang=lang)"),
+        code("show_table(bivariate.no_contact_by_n_needs(prisoners), lang=lang)"),
+        md("## Contact by phase of detention"),
+        code("show_table(bivariate.contact_by_phase(prisoners), lang=lang)"),
+    ],
+)
+
+
+def main() -> None:
+    folder = ROOT / "notebooks"
+    folder.mkdir(exist_ok=True)
+    for name, nb in NOTEBOOKS.items():
+        for i, cell in enumerate(nb.cells):
+            cell.id = f"{name[:2]}-{i:02d}"  # stable ids: regenerating gives the same file
+        nbformat.validate(nb)
+        nbformat.write(nb, folder / f"{name}.ipynb")
+        print(f"wrote notebooks/{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()
