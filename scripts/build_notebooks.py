@@ -23,12 +23,12 @@ seed = 2019  # seed of the synthetic twin
 backend = "native"  # GLMM backend: "native" (Python) or "lme4" (R, needs the lme4 extra)
 lang = "en"  # language of labels: "en" or "nl"'''
 
-LOAD = '''\
+LOAD = """\
 from reintegratie_stats.reporting import load_inputs, show_table
 
 inputs = load_inputs(data_dir, mapping, seed)  # read + validate (or the synthetic twin)
 prisoners = inputs.prisoners
-print(inputs.source, "-", len(prisoners), "prisoners")'''
+print(inputs.source, "-", len(prisoners), "prisoners")"""
 
 SAFE = (
     "Every table is shown through `show_table`, which applies the same disclosure control as "
@@ -50,7 +50,11 @@ def code(text: str, tags: list[str] | None = None):
 
 def notebook(title: str, intro: str, requires: list[str], cells: list) -> nbformat.NotebookNode:
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     nb.metadata["reintegratie_stats"] = {"requires": requires}
     nb.cells = [
@@ -84,7 +88,7 @@ Set `data_dir` (and `mapping`) in the parameters cell below to run on your own d
 The codebook in `data_schema/` is the single source of truth: the professional types, the
 re-entry domains, the regimes, and every variable with its labels in English and Dutch.
 """),
-        code('''
+        code("""
 from reintegratie_stats.schema import load_codebook
 
 cb = load_codebook()
@@ -92,28 +96,28 @@ print("professional types:", cb.professional_types)
 print("internal:", cb.internal_types, "external:", cb.external_types)
 print("domains:", cb.domains)
 print("regimes:", [cb.concept_label("regimes", r, lang) for r in cb.regimes])
-'''),
+"""),
         md("""
 ## Validation
 
 `load_inputs` validated every table against the codebook (ranges, codes, routing, ids);
 invalid data stop with a report of every problem. Here is the summary of each table.
 """),
-        code('''
+        code("""
 for table, report in inputs.validation.items():
     print(report.summary_line())
-'''),
+"""),
         md("""
 ## A first result
 
 The share of prisoners in contact with each professional type in the last six months, with
 95% Wilson intervals (chapter 2 of the thesis).
 """),
-        code('''
+        code("""
 from reintegratie_stats import descriptives
 
 show_table(descriptives.contact_rates(prisoners), lang=lang)
-'''),
+"""),
         md("""
 ## The whole report in one call
 
@@ -121,7 +125,7 @@ show_table(descriptives.contact_rates(prisoners), lang=lang)
 writes `report.html`, `tables/*.csv`, `figures/` and `manifest.json`. Here only the data
 step runs, into a temporary folder; drop `steps=` to run everything.
 """),
-        code('''
+        code("""
 import tempfile
 
 from reintegratie_stats.reporting import build_report
@@ -130,7 +134,7 @@ out = tempfile.mkdtemp()
 run = build_report(data_dir, mapping, out, seed=seed, backend=backend, lang=lang,
                    steps=["data_overview"], console=None)
 run.to_frame()
-'''),
+"""),
         md("""
 The notebooks `01`-`05` follow the thesis chapter by chapter: contact rates, needs versus
 contact, institutional facilitation (multilevel), satisfaction and preparedness, and family
@@ -151,23 +155,23 @@ those in contact, how contacts co-occur, and the gap to the policy norms.
     ["descriptives", "figures.descriptives"],
     [
         md("## Contact with each professional type"),
-        code('''
+        code("""
 from reintegratie_stats import descriptives
 from reintegratie_stats.figures import descriptives as figures
 
 rates = descriptives.contact_rates(prisoners)
 show_table(rates, lang=lang)
-'''),
+"""),
         md("""
 ## By regime
 
 Prisoners in the extra care (EZV) and persistent-offender (ISD) regimes are relatively often
 in contact with external professionals.
 """),
-        code('''
+        code("""
 by_regime = descriptives.contact_rates(prisoners, by="regime")
 figures.contact_rates_figure(by_regime, lang)
-'''),
+"""),
         code("show_table(by_regime, lang=lang)"),
         md("""
 ## By detention length and phase
@@ -176,12 +180,12 @@ Contact is lowest for short stays and in the first six weeks of detention, for a
 in the last three months before release it is not higher than in other phases, except with
 the municipality.
 """),
-        code('''
+        code("""
 show_table(descriptives.contact_rates(prisoners, by="detention_length_band"), lang=lang)
-'''),
-        code('''
+"""),
+        code("""
 show_table(descriptives.contact_rates(prisoners, by="phase"), lang=lang)
-'''),
+"""),
         md("""
 ## Satisfaction among those in contact
 
@@ -215,19 +219,151 @@ Holm-adjusted p-values).
     ["bivariate", "figures.descriptives"],
     [
         md("## Each prior need against each professional type"),
-        code('''
+        code("""
 from reintegratie_stats import bivariate
 from reintegratie_stats.figures import descriptives as figures
 
 needs = bivariate.needs_vs_contact(prisoners)
 figures.forest_plot(needs, lang)
-'''),
+"""),
         code("show_table(needs, lang=lang)"),
         md("## No contact with any of the six"),
         code("show_table(bivariate.no_contact_by_need(prisoners), lang=lang)"),
         code("show_table(bivariate.no_contact_by_n_needs(prisoners), lang=lang)"),
         md("## Contact by phase of detention"),
         code("show_table(bivariate.contact_by_phase(prisoners), lang=lang)"),
+    ],
+)
+
+NOTEBOOKS["03_multilevel_facilitation"] = notebook(
+    "Chapter 4: does the institution make contact easier?",
+    """
+External professionals rated each institution on a friendly reception, clear communication,
+information exchange, work facilities and accessibility. Most institutions score high; a few
+lower on information sharing and work facilities. Aggregated to institution scores, these
+ratings are related to visits by the **probation service** only, not to contact with the
+municipality, care professionals or volunteers. This notebook checks whether the ratings can
+be aggregated (ICC1, ICC2, r_wg), builds the institution scores, and fits two-level logistic
+models (prisoners in institutions) per external professional type: a null model (ICC), a model
+with individual controls, and one with the institution scores, compared by likelihood ratio.
+""",
+    ["multilevel:facilitation_models", "figures.multilevel"],
+    [
+        md("## Can the professionals' ratings be aggregated to institutions?"),
+        code("""
+from reintegratie_stats import multilevel
+from reintegratie_stats.figures import multilevel as figures
+
+professionals = inputs.table("professionals")
+show_table(multilevel.aggregation_stats(professionals), lang=lang)
+"""),
+        md("""
+## Institution scores
+
+Scores rated by fewer professionals than the disclosure threshold are suppressed.
+"""),
+        code("show_table(multilevel.institution_scores(professionals), lang=lang)"),
+        md("""
+## Two-level models per external professional type
+
+For each type: null model -> individual controls -> institution scores. The table gives the
+intraclass correlation and median odds ratio of each model and the likelihood-ratio test
+against the previous one (`backend="lme4"` fits the same models with R's lme4).
+"""),
+        code("""
+models = multilevel.facilitation_models(prisoners, professionals, backend=backend)
+show_table(models.table, lang=lang, count_cols=["n_groups", "n_excluded"])
+"""),
+        md("## Odds ratios of the institution scores"),
+        code("""
+institutional = models.estimates[models.estimates["model"] == "institutional"]
+figures.odds_ratio_forest(institutional, group="outcome")
+"""),
+        code("show_table(institutional, lang=lang)"),
+        md("""
+The institution scores matter for probation contact; the other external professionals
+organise their visits independently of how the institution facilitates them.
+"""),
+    ],
+)
+
+NOTEBOOKS["04_satisfaction_preparedness"] = notebook(
+    "Chapter 5: does satisfying support prepare prisoners for release?",
+    """
+Among soon-to-be-released prisoners (1,442 in 26 institutions in the thesis), satisfaction
+with professionals goes with feeling better prepared for release, for general satisfaction and
+for satisfaction with instrumental support; most strongly for instrumental support from
+external professionals, and mainly for prisoners who had that need before detention. This
+notebook runs the chapter's models (cluster-robust OLS, random-intercept, seemingly unrelated
+regressions over the domains, ordinal logit) through one call and shows each table.
+""",
+    ["multivariate:chapter5"],
+    [
+        md("## The whole chapter in one call"),
+        code("""
+from reintegratie_stats import multivariate
+
+chapter5 = multivariate.chapter5(prisoners)
+list(chapter5)
+"""),
+        md("""
+Each entry is a tidy frame (one row per estimate). They are shown below through the same
+disclosure control as the report.
+"""),
+        code("""
+for name, table in chapter5.items():
+    print(name)
+    display(show_table(table, lang=lang))
+"""),
+    ],
+)
+
+NOTEBOOKS["05_family_contact"] = notebook(
+    "Family contact: rates, children, institutional facilities and preparedness",
+    """
+About 25,000 to 28,000 Dutch children a year have a parent in detention, and prisons are asked
+to work family-oriented. The family-contact extension repeats each of the four analyses for
+family contact: rates by regime and phase; having children and prior needs against family
+contact; two-level models of the institution's family facilities (family room, child-friendly
+visiting, father wing, video calling, parent-child days, family officer); and family contact
+against preparedness on the social-network domain and overall.
+""",
+    [
+        "descriptives",
+        "bivariate",
+        "multilevel:family_models",
+        "multivariate.family",
+        "figures.descriptives",
+        "figures.multilevel",
+    ],
+    [
+        md("## Family contact by regime and phase"),
+        code("""
+from reintegratie_stats import bivariate, descriptives, multilevel
+from reintegratie_stats.figures import descriptives as figures
+from reintegratie_stats.figures import multilevel as ml_figures
+from reintegratie_stats.multivariate import family
+
+by_regime = descriptives.family_contact_rates(prisoners, by="regime")
+figures.family_contact_figure(by_regime, lang)
+"""),
+        code('show_table(descriptives.family_contact_rates(prisoners, by="phase"), lang=lang)'),
+        md("## Children, needs and family contact"),
+        code("show_table(bivariate.family_by_children(prisoners), lang=lang)"),
+        code("show_table(bivariate.family_by_needs(prisoners), lang=lang)"),
+        md("""
+## Institutional family facilities (two-level models, parents only)
+"""),
+        code("""
+fam = multilevel.family_models(prisoners, inputs.table("institutions"), backend=backend)
+show_table(fam.table, lang=lang, count_cols=["n_groups", "n_excluded"])
+"""),
+        code("""
+ml_figures.odds_ratio_forest(fam.estimates[fam.estimates["model"] == "institutional"],
+                             group="outcome")
+"""),
+        md("## Family contact and preparedness for release"),
+        code("show_table(family.family_models(prisoners), lang=lang)"),
     ],
 )
 

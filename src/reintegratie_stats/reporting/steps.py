@@ -106,13 +106,13 @@ def data_overview(ctx: ReportContext) -> StepOutput:
     inp = ctx.inputs
     rows = []
     for table, rep in inp.validation.items():
-        rows.append(
+        rows.append(  # columns and issues are not counts of people: text, never suppressed
             {
                 "table": table,
                 "n": rep.n_rows,
-                "columns": rep.n_columns,
-                "errors": len(rep.errors),
-                "warnings": len(rep.warnings),
+                "columns": str(rep.n_columns),
+                "errors": str(len(rep.errors)),
+                "warnings": str(len(rep.warnings)),
             }
         )
     overview = pd.DataFrame(rows, columns=["table", "n", "columns", "errors", "warnings"])
