@@ -272,7 +272,7 @@ against the previous one (`backend="lme4"` fits the same models with R's lme4).
 """),
         code("""
 models = multilevel.facilitation_models(prisoners, professionals, backend=backend)
-show_table(models.table, lang=lang, count_cols=["n_groups", "n_excluded"])
+show_table(models.table, lang=lang)
 """),
         md("## Odds ratios of the institution scores"),
         code("""
@@ -356,7 +356,7 @@ figures.family_contact_figure(by_regime, lang)
 """),
         code("""
 fam = multilevel.family_models(prisoners, inputs.table("institutions"), backend=backend)
-show_table(fam.table, lang=lang, count_cols=["n_groups", "n_excluded"])
+show_table(fam.table, lang=lang)
 """),
         code("""
 ml_figures.odds_ratio_forest(fam.estimates[fam.estimates["model"] == "institutional"],

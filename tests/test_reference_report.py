@@ -39,7 +39,9 @@ def test_every_csv_table_is_byte_identical(rerun):
     again = {p.name: p.read_bytes() for p in (out / "tables").glob("*.csv")}
     assert sorted(again) == sorted(committed)
     differ = [name for name in committed if committed[name] != again[name]]
-    assert differ == [], f"tables that changed: {differ} (regenerate with `reintegratie-stats report`)"
+    assert differ == [], (
+        f"tables that changed: {differ} (regenerate with `reintegratie-stats report`)"
+    )
 
 
 def test_same_figures_and_every_step_ok(rerun):

@@ -62,7 +62,19 @@ def small_data(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
 # disclosure checkers (tested themselves below, so that they can fail)
 # --------------------------------------------------------------------------------------------
 def is_count(col: str) -> bool:
-    return col == "n" or col.startswith(("n_", "count"))
+    return col == "n" or col.startswith(("n_", "count")) or col == "nobs"
+
+
+def _keys() -> frozenset[str]:
+    """Columns that identify a row rather than estimate something: degrees of freedom, a
+    coded value, a group label, and grouping variables of the codebook (binary/category only:
+    a mean of a Likert or numeric variable is a statistic and must be suppressed)."""
+    cb = load_codebook()
+    grouping = {v.name for t in cb.tables for v in cb[t] if v.type in ("binary", "category", "id")}
+    return frozenset({"dof", "value", "level", "threshold", "needs_group"} | grouping)
+
+
+KEYS = _keys()
 
 
 def small_count_problems(header: list[str], rows: list[list[str]], thr: int) -> list[str]:
@@ -86,7 +98,7 @@ def small_count_problems(header: list[str], rows: list[list[str]], thr: int) -> 
                 bad.append(f"row {i} {col}={v}")
         if row_small:
             for col, v in zip(header, row, strict=True):
-                if is_count(col):
+                if is_count(col) or col in KEYS:
                     continue
                 try:
                     float(v)
@@ -164,6 +176,12 @@ def test_checkers_catch_unsuppressed_output(tmp_path):
     half = pd.DataFrame({"regime": ["HvB", "EZV"], "n": ["120", "<10"], "rate": ["0.4", "0.6"]})
     half.to_csv(tmp_path / "half.csv", index=False)
     assert any("statistic" in b for b in csv_problems(tmp_path / "half.csv", 10))
+    # a mean rating named like its codebook variable is a statistic, not a key
+    scores = pd.DataFrame(
+        {"institution_id": ["PI01"], "n_raters": ["<10"], "rating_reception": ["3.2"]}
+    )
+    scores.to_csv(tmp_path / "scores.csv", index=False)
+    assert csv_problems(tmp_path / "scores.csv", 10)
     ok = publish_table(raw, 10)
     ok.to_csv(tmp_path / "ok.csv", index=False)
     assert csv_problems(tmp_path / "ok.csv", 10) == []
@@ -357,5 +375,5 @@ def test_format_cell_is_fixed():
     assert format_cell(0.1 + 0.2) == "0.3"
     assert format_cell(-0.0) == "0"
     assert format_cell(np.nan) == "" and format_cell(None) == ""
-    assert format_cell(np.int64(12)) == "12" and format_cell(True) == "1"
+    assert format_cell(np.int64(12)) == "12" and format_cell(True) == "true"
     assert format_cell(123456789.0) == "1.23457e+08"

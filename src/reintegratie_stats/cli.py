@@ -186,6 +186,10 @@ def report(
     others still run and the report says why) or the data break codebook rules, 2 with one
     line when the input cannot be used at all.
     """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+
     from .reporting.inputs import InvalidDataError
     from .reporting.report import build_report
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .runner import CHAPTERS
-from .writers import flatten, format_cell, mask_count, publish_table
+from .writers import count_columns, flatten, format_cell, mask_count, publish_table
 
 if TYPE_CHECKING:
     from .inputs import Inputs
@@ -92,7 +92,8 @@ def render_table(
         shown = publish_table(flat, threshold, count_cols)
         headers = list(shown.columns)
     else:
-        shown = format_table(flat, lang=lang, threshold=threshold, count_cols=count_cols)
+        counts = count_columns(flat, count_cols)
+        shown = format_table(flat, lang=lang, threshold=threshold, count_cols=counts)
         headers = [str(h) for h in shown.columns]
     numeric = [
         pd.api.types.is_numeric_dtype(flat[c]) and not pd.api.types.is_bool_dtype(flat[c])
@@ -176,9 +177,31 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
             parts.append("</section>")
     parts.append(f'<h2 id="run">{e(_t("run", lang))}</h2>')
     parts.append(_run_table(run, thr))
+    parts.append(_provenance(inputs, ctx))
     parts.append('<div id="rs-resources" hidden></div>')
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _provenance(inputs: Inputs, ctx: ReportContext) -> str:
+    """Where the numbers come from: input hashes (or the twin's seed) and versions."""
+    import sys
+
+    from .writers import dependency_versions
+
+    e = html.escape
+    items = []
+    if inputs.synthetic:
+        items.append(f"<li>{e(inputs.source)}</li>")
+    for f in inputs.files:
+        items.append(f"<li>{e(f.table)}: {e(f.path)} <code>sha256 {e(f.sha256)}</code></li>")
+    if inputs.mapping is not None:
+        items.append(
+            f"<li>mapping: {e(inputs.mapping.path)} <code>sha256 {e(inputs.mapping.sha256)}</code></li>"
+        )
+    versions = ", ".join(f"{k} {v}" for k, v in dependency_versions().items() if v)
+    items.append(f"<li>Python {e(sys.version.split()[0])}; {e(versions)}</li>")
+    return f'<ul class="note" id="provenance">{"".join(items)}</ul>'
 
 
 def _run_table(run: ReportRun, thr: int) -> str:

@@ -121,9 +121,6 @@ def build_report(
     UnusableInputError, InvalidDataError
         From :func:`~.inputs.load_inputs`, before anything is written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     if backend not in ("native", "lme4"):
         raise ValueError(f"backend must be 'native' or 'lme4', got {backend!r}")
     if lang not in ("en", "nl"):

@@ -106,16 +106,20 @@ def data_overview(ctx: ReportContext) -> StepOutput:
     inp = ctx.inputs
     rows = []
     for table, rep in inp.validation.items():
-        rows.append(  # columns and issues are not counts of people: text, never suppressed
+        rows.append(  # columns and issues are not counts of people: one text cell
             {
                 "table": table,
                 "n": rep.n_rows,
-                "columns": str(rep.n_columns),
-                "errors": str(len(rep.errors)),
-                "warnings": str(len(rep.warnings)),
+                "validation": _say(
+                    ctx,
+                    f"{rep.n_columns} columns, {len(rep.errors)} errors, "
+                    f"{len(rep.warnings)} warnings",
+                    f"{rep.n_columns} kolommen, {len(rep.errors)} fouten, "
+                    f"{len(rep.warnings)} waarschuwingen",
+                ),
             }
         )
-    overview = pd.DataFrame(rows, columns=["table", "n", "columns", "errors", "warnings"])
+    overview = pd.DataFrame(rows, columns=["table", "n", "validation"])
     p = _prisoners(ctx)
     regimes = [r for r in cb.regimes if r in set(p["regime"].dropna())]
     by_regime = pd.DataFrame(

@@ -12,6 +12,7 @@ import math
 import platform
 import subprocess
 import sys
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEPENDENCIES",
+    "EXTRA_COUNT_COLUMNS",
+    "count_columns",
     "csv_text",
     "dependency_versions",
     "flatten",
@@ -63,7 +66,7 @@ def format_cell(v: Any) -> str:
     if v is None or v is pd.NA or v is pd.NaT:
         return ""
     if isinstance(v, bool | np.bool_):
-        return "1" if v else "0"
+        return "true" if v else "false"
     if isinstance(v, int | np.integer):
         return str(int(v))
     if isinstance(v, float | np.floating):
@@ -77,6 +80,22 @@ def format_cell(v: Any) -> str:
     return str(v)
 
 
+#: Count columns outside the ``n``/``n_*``/``count*`` convention (model tables' ``nobs``).
+EXTRA_COUNT_COLUMNS: tuple[str, ...] = ("nobs",)
+
+
+def count_columns(df: pd.DataFrame, count_cols: list[str] | None = None) -> list[str]:
+    """The count columns of a (flattened) table: ``count_cols`` when given, else the
+    convention of the disclosure module (``n``, ``n_*``, ``count*``) plus ``nobs``."""
+    if count_cols is not None:
+        return list(count_cols)
+    return [
+        c
+        for c in df.columns
+        if c == "n" or str(c).startswith(("n_", "count")) or c in EXTRA_COUNT_COLUMNS
+    ]
+
+
 def publish_table(
     df: pd.DataFrame, threshold: int, count_cols: list[str] | None = None
 ) -> pd.DataFrame:
@@ -84,7 +103,10 @@ def publish_table(
 
     Index levels are turned into columns first, so that nothing is hidden in the index.
     """
-    sup, _ = suppress_small_cells(flatten(df), count_cols=count_cols, threshold=threshold)
+    flat = flatten(df)
+    sup, _ = suppress_small_cells(
+        flat, count_cols=count_columns(flat, count_cols), threshold=threshold
+    )
     return sup.apply(lambda col: col.map(format_cell)).astype(object)
 
 
@@ -230,6 +252,7 @@ def write_manifest(
     manifest = {
         "package": "reintegratie-stats",
         "version": __version__,
+        "generated_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "input": input_rec,
         "seed": ctx.seed,
         "backend": ctx.backend,
