@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -377,3 +378,49 @@ def test_format_cell_is_fixed():
     assert format_cell(np.nan) == "" and format_cell(None) == ""
     assert format_cell(np.int64(12)) == "12" and format_cell(True) == "true"
     assert format_cell(123456789.0) == "1.23457e+08"
+
+
+def test_own_spss_files_with_a_mapping(small_data, tmp_path, mapping_path):
+    _, tables = small_data
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write_table(
+        tables["prisoners"], folder / "gedetineerden.sav", "prisoners", mapping=mapping_path
+    )
+    write_table(
+        tables["institutions"], folder / "inrichtingen.sav", "institutions", mapping=mapping_path
+    )
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "--data",
+            str(folder),
+            "--mapping",
+            str(mapping_path),
+            "--out",
+            str(tmp_path / "o"),
+            "--step",
+            "data_overview",
+            "--lang",
+            "nl",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    man = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert (
+        man["input"]["mapping"]["sha256"] == hashlib.sha256(mapping_path.read_bytes()).hexdigest()
+    )
+    assert {f["file"] for f in man["input"]["files"]} == {"gedetineerden.sav", "inrichtingen.sav"}
+    page = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    assert 'lang="nl"' in page and "Gegevens" in page
+
+
+@pytest.mark.r
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not on PATH")
+def test_manifest_records_r_and_lme4_versions_with_the_lme4_backend(small_data, tmp_path):
+    data, _ = small_data
+    build_report(data, out=tmp_path / "r", backend="lme4", registry={"ok": TOY["ok"]}, console=None)
+    man = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert man["backend"] == "lme4"
+    assert man["r"]["R"].startswith("R version") and re.match(r"\d+\.\d+", man["r"]["lme4"])
