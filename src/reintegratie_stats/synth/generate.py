@@ -765,7 +765,7 @@ def _frame(cols: dict[str, np.ndarray], names: list[str] | None) -> pd.DataFrame
 
 
 def _canonical(cols: dict[str, Any], table: str, cb: Codebook) -> pd.DataFrame:
-    """Codebook column order; numeric float64, strings as object with None for missing."""
+    """Codebook column order; numeric float64, strings as object with NaN for missing (as io)."""
     schema = cb[table]
     missing_cols = [n for n in schema.names if n not in cols]
     if missing_cols:
@@ -777,5 +777,5 @@ def _canonical(cols: dict[str, Any], table: str, cb: Codebook) -> pd.DataFrame:
             out[v.name] = arr.astype(float, copy=False)
         else:
             arr = arr.astype(object, copy=False)
-            out[v.name] = np.where(pd.isna(arr), None, arr).astype(object)
+            out[v.name] = np.where(pd.isna(arr), np.nan, arr).astype(object)
     return pd.DataFrame(out, copy=False)
