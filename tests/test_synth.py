@@ -300,3 +300,19 @@ def test_write_twin_sav_with_dutch_mapping_round_trips(tmp_path):
     for table, df in d.tables.items():
         back = read_table(paths[table], table, mapping=mapping).data
         pd.testing.assert_frame_equal(back[df.columns], df, check_dtype=False)
+
+
+def test_sav_user_missing_codes(tmp_path):
+    """Routed-out questions get -3 (not applicable), item non-response -1 (don't know)."""
+    import pyreadstat
+
+    d = generate(seed=10, n_prisoners=400, missing=MissingSpec(mcar={"sat_probation": 0.3}))
+    paths = write_twin(d, tmp_path, fmt="sav", nonresponse="dont_know")
+    raw, meta = pyreadstat.read_sav(paths["prisoners"], user_missing=True)
+    no_contact = d.prisoners["contact_probation"] == 0
+    nonresp = (d.prisoners["contact_probation"] == 1) & d.prisoners["sat_probation"].isna()
+    assert nonresp.sum() > 10
+    assert (raw.loc[no_contact.to_numpy(), "sat_probation"] == -3).all()
+    assert (raw.loc[nonresp.to_numpy(), "sat_probation"] == -1).all()
+    labels = meta.variable_value_labels["sat_probation"]
+    assert labels[-3] == "not applicable" and labels[-1] == "don't know"

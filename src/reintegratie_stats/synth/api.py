@@ -54,6 +54,8 @@ def write_twin(
     out_dir: str | Path,
     fmt: Format = "csv",
     mapping: str | Path | None = None,
+    *,
+    nonresponse: Literal["system", "dont_know", "refused"] = "system",
 ) -> dict[str, Path]:
     """Write the three tables and ``truth.json`` to ``out_dir``.
 
@@ -67,6 +69,11 @@ def write_twin(
         routed-out items become "not applicable" user-missing codes in ``sav``).
     mapping : path, optional
         Mapping file to the research team's names/labels/codes (see ``io``).
+    nonresponse : {"system", "dont_know", "refused"}
+        How ``sav``/``dta`` files code item non-response (the NaN that a
+        :class:`~reintegratie_stats.synth.MissingSpec` made): system-missing, or the
+        user-missing code of "don't know" (-1) / "won't say" (-2). Questions the routing
+        skipped are always written as "not applicable" (-3) with its label.
 
     Returns
     -------
@@ -93,7 +100,9 @@ def write_twin(
     for table, df in data.tables.items():
         path = out / f"{table}.{fmt}"
         if write_table is not None:
-            paths[table] = Path(write_table(df, path, table, mapping=mapping))
+            paths[table] = Path(
+                write_table(df, path, table, mapping=mapping, nonresponse=nonresponse)
+            )
         elif fmt == "csv" and mapping is None:
             paths[table] = _write_csv(df, path)
         else:
