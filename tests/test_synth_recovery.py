@@ -78,17 +78,26 @@ def test_probation_is_an_exact_random_intercept_logit(large):
     assert np.max(np.abs(est - true_alpha[dummies.columns]) / fit.bse[dummies.columns]) < 4.5
 
 
-def test_other_types_carry_the_eta_factor(large):
-    """Not a test that cannot fail: the same logit on care (eta loading > 0) is attenuated,
-    so the exactness above is a property of probation's zero loading."""
+def test_other_types_follow_the_marginal_approximation(large):
+    """Types with an eta loading are attenuated in a logit without eta: the estimates are
+    near ``beta_marginal_approx`` (logistic-normal approximation) and away from the
+    conditional ``beta`` (so the exactness above is a property of probation's zero loading)."""
     p = large.prisoners
     X = contact_design(p, large.institutions, large.professionals)
     dummies = pd.get_dummies(p["institution_id"], dtype=float)
-    design = pd.concat([X[["first_6_weeks", "need_health"]], dummies], axis=1)
-    fit = sm.Logit(p["contact_care"], design).fit(disp=0, maxiter=200)
-    true_b = large.truth["contact"]["care"]["beta"]["need_health"]
-    assert large.truth["contact"]["care"]["eta_loading"] > 0
-    assert fit.params["need_health"] < true_b - 2 * fit.bse["need_health"]
+    terms = ["first_6_weeks", "short_stay", "need_health", "need_id"]
+    for t in ("casemanager", "care"):
+        fit = sm.Logit(p[f"contact_{t}"], pd.concat([X[terms], dummies], axis=1)).fit(disp=0)
+        rec = large.truth["contact"][t]
+        assert rec["eta_loading"] > 0
+        for term in terms:
+            est, se = fit.params[term], fit.bse[term]
+            marg = rec["beta_marginal_approx"][term]
+            assert abs(est - marg) < 4 * se + 0.03 * abs(marg), (t, term, est, marg)
+        assert (
+            abs(fit.params["first_6_weeks"] - rec["beta"]["first_6_weeks"])
+            > 2 * fit.bse["first_6_weeks"]
+        )
 
 
 @pytest.mark.parametrize("domain", [*CB.domains, None])
@@ -118,3 +127,16 @@ def test_needs_and_satisfaction_truth(large):
         for item, rec in items[t].items():
             x = p[f"{item}_{t}"].dropna()
             assert abs(x.mean() - rec["implied_mean"]) < 4 * x.std() / np.sqrt(len(x)), (t, item)
+
+
+def test_family_truth(large):
+    p = large.prisoners
+    fam = large.truth["family"]
+    kids = p[p["has_children"] == 1]
+    for col, key in (
+        ("parent_child_day", "p_parent_child_day_given_children"),
+        ("visits_children", "mean_visits_children_given_children"),
+    ):
+        expected = kids["institution_id"].map(fam[key])
+        resid = kids[col] - expected
+        assert abs(resid.mean()) < 4 * resid.std() / np.sqrt(len(kids)), col

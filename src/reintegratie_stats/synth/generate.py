@@ -61,6 +61,9 @@ _INSTITUTION_NAMES = (
 )
 _SAT_ITEMS = ("sat", "sat_freq", "sat_pleasant", "sat_useful")
 _CUTS = np.array([1.5, 2.5, 3.5, 4.5])
+#: c^2 of the logistic-normal approximation E[expit(x + s Z)] ~ expit(x / sqrt(1 + c^2 s^2)),
+#: c = 16 sqrt(3) / (15 pi) (Zeger, Liang and Albert 1988)
+_PROBIT_C2 = (16.0 * np.sqrt(3.0) / (15.0 * np.pi)) ** 2
 #: prisoners used to solve the contact intercepts (all of them in samples up to this size)
 _CALIBRATION_N = 50_000
 
@@ -329,23 +332,33 @@ def _contact(
         else:
             out[t] = (uni[k] < expit(lp + lam[k] * eta)).astype(float)
     implied = _implied_rates(lps, lam, a, types, cb.internal_types, nodes, weights)
-    truth = {
+    truth: dict[str, Any] = {
+        "design": "reintegratie_stats.synth.contact_design(prisoners, institutions, professionals)",
         "terms": list(CONTACT_TERMS),
         "institution_corr": corr.tolist(),
         "eta_probation_corr": a,
         "implied_rate": implied,
-        "types": {
-            t: {
-                "beta": betas[t],
-                "intercept_calibrated": bool(p.contact_calibrate),
-                "sigma_institution": float(sd[k]),
-                "eta_loading": float(lam[k]),
-                "realised_sd_institution": float(np.std(u[:, k], ddof=1)) if J > 1 else 0.0,
-                "implied_rate": implied[t],
-            }
-            for k, t in enumerate(types)
-        },
     }
+    for k, t in enumerate(types):
+        scale = float(1.0 / np.sqrt(1.0 + _PROBIT_C2 * lam[k] ** 2))
+        truth[t] = {
+            "model": (
+                "exact: logit P(contact=1 | x, u_j) = x'beta + u_j, u_j ~ N(0, sigma_institution^2)"
+                if lam[k] == 0.0
+                else "conditional on eta ~ N(0, 1): logit P = x'beta + u_j + eta_loading * eta; "
+                "over eta approximately logit P = scale * (x'beta + u_j)"
+            ),
+            "beta": betas[t],
+            "intercept_calibrated": bool(p.contact_calibrate),
+            "target_rate": float(p.contact_target_rate[t]),
+            "sigma_institution": float(sd[k]),
+            "realised_sd_institution": float(np.std(u[:, k], ddof=1)) if J > 1 else 0.0,
+            "eta_loading": float(lam[k]),
+            "marginal_scale_approx": scale,
+            "beta_marginal_approx": {term: scale * v for term, v in betas[t].items()},
+            "sigma_institution_marginal_approx": scale * float(sd[k]),
+            "implied_rate": implied[t],
+        }
     return out, truth, u
 
 
@@ -565,6 +578,42 @@ def _family(
     }
 
 
+def _family_truth(inst: pd.DataFrame, p: SynthParams) -> dict[str, Any]:
+    """Institution facilities -> family contact, per institution (see ``_family``)."""
+    ids = inst["institution_id"].tolist()
+    days = inst["parent_child_days_per_year"].to_numpy(dtype=float)
+    friendly = inst["has_child_friendly_visiting"].to_numpy(dtype=float)
+
+    def per_inst(x: np.ndarray) -> dict[str, float]:
+        return dict(zip(ids, map(float, x), strict=True))
+
+    return {
+        "has_children_rate": p.has_children_rate,
+        "has_partner_rate": p.has_partner_rate,
+        "visit_means_before_facilities": {
+            "visits_partner": p.visits_partner_mean,
+            "visits_children": p.visits_children_mean,
+            "visits_family": p.visits_family_mean,
+            "visits_friends": p.visits_friends_mean,
+        },
+        "family_tie_sd_log": p.family_tie_sd,
+        "child_visits_ratio_child_friendly_area": p.child_friendly_visit_ratio,
+        "p_parent_child_day_given_children": per_inst(
+            np.minimum(0.9, p.parent_child_day_per_day * days)
+        ),
+        "mean_visits_children_given_children": per_inst(
+            p.visits_children_mean
+            * np.where(friendly == 1, p.child_friendly_visit_ratio, 1.0)
+            * (p.lived_with_children_rate * 1.3 + (1 - p.lived_with_children_rate) * 0.7)
+        ),
+        "video_calls_possible": per_inst(inst["video_calling"].to_numpy(dtype=float)),
+        "family_room_visit_possible": per_inst(inst["has_family_room"].to_numpy(dtype=float)),
+        "shell3_possible": per_inst(inst["has_father_wing"].to_numpy(dtype=float)),
+        "sat_family_contact_effect_of_visit_latent": p.sat_family_contact_effect,
+        "prep_social_network_effect_of_family_contact": p.prep_family_contact_social_network,
+    }
+
+
 def _preparedness(
     seed: int, pris: pd.DataFrame, p: SynthParams, cb: Codebook
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -742,15 +791,13 @@ def generate(
             },
         },
         "needs": needs_truth,
+        "family": _family_truth(inst, p),
         "contact": contact_truth,
         "satisfaction": sat_truth,
         "preparedness": prep_truth,
         "missing": missing_truth,
         "params": p.to_dict(),
     }
-    # convenience entries for the chapter-4 recovery test (probation: exact GLMM)
-    for t in cb.professional_types:
-        truth["contact"][t] = truth["contact"]["types"][t]
     return SynthData(
         institutions=tables["institutions"],
         prisoners=tables["prisoners"],
