@@ -541,11 +541,11 @@ def _family(
     unsup = rng.random(N) < np.minimum(unsup_p, 0.9)
     father = kids & ~reg["female"]
     s = p.shell_rates
-    u = rng.random(N)
+    u, v = rng.random(N), rng.random(N)
+    # shell 3 (father wing) where the institution has one; otherwise shells 2 and 1
+    lower = np.where(v < s["shell2"], 2.0, np.where(v < s["shell2"] + s["shell1"], 1.0, 0.0))
     shell = np.where(
-        father & (fac["has_father_wing"] == 1) & (u < s["shell3"]),
-        3.0,
-        np.where(father & (u < s["shell2"]), 2.0, np.where(father & (u < s["shell1"]), 1.0, 0.0)),
+        father, np.where((fac["has_father_wing"] == 1) & (u < s["shell3"]), 3.0, lower), 0.0
     )
     goal_p = np.where(
         kids,

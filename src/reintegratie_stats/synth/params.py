@@ -47,8 +47,9 @@ CONTACT_TERMS: tuple[str, ...] = (
 
 
 def _contact_beta() -> dict[str, dict[str, float]]:
-    # Intercepts are on the raw scale of the covariates (facilitation ~4, travel time ~45 min),
-    # calibrated so that the SPEC section 2 rates come out (see tests/test_synth_calibration.py).
+    # Intercepts are on the raw scale of the covariates (facilitation ~4, travel time ~45 min).
+    # With contact_calibrate=True (default) they are only starting values: every draw solves
+    # them for contact_target_rate (see generate._solve_intercept).
     common_phase = {"first_6_weeks": -1.1, "short_stay": -0.5, "last_3_months": -0.3}
     zero = dict.fromkeys(CONTACT_TERMS, 0.0)
     beta = {
@@ -317,10 +318,6 @@ class SynthParams:
     )
     #: correlation of eta with the normal score of probation's logistic error
     contact_eta_probation_corr: float = 0.45
-    #: reference values of facilitation / travel time (only used to report the centred
-    #: intercept; the model itself uses the raw covariates)
-    facilitation_ref: float = 4.0
-    travel_time_ref: float = 45.0
 
     # --- institutions and professionals ---------------------------------------------------
     travel_time_min_mean: float = 45.0
@@ -452,8 +449,10 @@ class SynthParams:
     parent_child_day_per_day: float = 0.06
     family_room_visit_rate: float = 0.25
     unsupervised_visit_rate: float = 0.06
+    #: family approach: P(shell 3 | father, institution has a father wing); otherwise
+    #: P(shell 2) and P(shell 1) for fathers (mothers and non-parents: 0)
     shell_rates: Mapping[str, float] = field(
-        default_factory=lambda: {"shell1": 0.30, "shell2": 0.10, "shell3": 0.35}
+        default_factory=lambda: {"shell1": 0.20, "shell2": 0.10, "shell3": 0.35}
     )
     dr_plan_family_goal_rate: Mapping[str, float] = field(
         default_factory=lambda: {"with_children": 0.30, "without_children": 0.04}
