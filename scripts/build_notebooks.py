@@ -80,7 +80,7 @@ the same tables, variables, codes and published marginals, generated from known 
 
 Set `data_dir` (and `mapping`) in the parameters cell below to run on your own data.
 """,
-    [],
+    ["descriptives"],
     [
         md("""
 ## The codebook
