@@ -10,8 +10,9 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="the notebooks extra is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -86,7 +87,7 @@ def _missing(requires: list[str]) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_executes_on_the_synthetic_twin(name, tmp_path, monkeypatch):
-    from nbclient import NotebookClient
+    NotebookClient = pytest.importorskip("nbclient").NotebookClient
 
     nb = load(name)
     missing = _missing(["synth", *nb.metadata.get("reintegratie_stats", {}).get("requires", [])])
