@@ -72,7 +72,22 @@ def _keys() -> frozenset[str]:
     a mean of a Likert or numeric variable is a statistic and must be suppressed)."""
     cb = load_codebook()
     grouping = {v.name for t in cb.tables for v in cb[t] if v.type in ("binary", "category", "id")}
-    return frozenset({"dof", "value", "level", "threshold", "needs_group"} | grouping)
+    return frozenset(
+        {
+            "dof",
+            "value",
+            "level",
+            "threshold",
+            "needs_group",
+            "group",
+            "by_value",
+            "x_value",
+            "support_level",
+            "need",
+            "df",
+        }
+        | grouping
+    )
 
 
 KEYS = _keys()

@@ -68,9 +68,12 @@ def _say(ctx: ReportContext, en: str, nl: str) -> str:
 
 def _label(group: str, key: Any, ctx: ReportContext) -> str:
     try:
-        return load_codebook().concept_label(group, str(key), ctx.lang)
+        text = load_codebook().concept_label(group, str(key), ctx.lang)
     except KeyError:
         return str(key)
+    if group == "professional_types" and ctx.lang == "en":
+        return text[:1].lower() + text[1:]  # "the case manager", mid-sentence
+    return text
 
 
 def _prisoners(ctx: ReportContext) -> pd.DataFrame:
@@ -755,21 +758,24 @@ def _workflow(module: str, name: str) -> Callable[..., Any]:
     return fn
 
 
+def generic_reading(df: pd.DataFrame, ctx: ReportContext) -> str:
+    """A one-line reading for a model table: how many estimates differ from zero (groups
+    below the threshold left out)."""
+    vis = visible(df, ctx.threshold)
+    if {"estimate", "p_value"} <= set(vis.columns):
+        base = vis[vis["term"] != "Intercept"] if "term" in vis.columns else vis
+        k = int((pd.to_numeric(base["p_value"], errors="coerce") < 0.05).sum())
+        return _say(
+            ctx,
+            f"{k} of {len(base)} estimates differ significantly from zero (p < 0.05).",
+            f"{k} van {len(base)} schattingen wijken significant af van nul (p < 0,05).",
+        )
+    return _say(ctx, f"{len(df)} rows.", f"{len(df)} rijen.")
+
+
 def _generic(prefix: str, res: Any, ctx: ReportContext) -> StepOutput:
     tables = _frames(prefix, res)
-    readings = {}
-    for name, df in tables.items():
-        if {"term", "estimate", "p_value"} <= set(df.columns):
-            sig = df[(df["p_value"] < 0.05) & (df["term"] != "Intercept")]
-            readings[name] = _say(
-                ctx,
-                f"{len(sig)} of {int((df['term'] != 'Intercept').sum())} terms differ "
-                "significantly from zero (p < 0.05).",
-                f"{len(sig)} van {int((df['term'] != 'Intercept').sum())} termen wijken "
-                "significant af van nul (p < 0,05).",
-            )
-        else:
-            readings[name] = _say(ctx, f"{len(df)} rows.", f"{len(df)} rijen.")
+    readings = {name: generic_reading(df, ctx) for name, df in tables.items()}
     used, excl = _rows(*tables.values())
     return StepOutput(tables=tables, readings=readings, rows_used=used, rows_excluded=excl)
 

@@ -1,12 +1,150 @@
 """Report steps of chapter 5 (satisfaction with support versus preparedness for release) and
-of its family extension (family contact and preparedness)."""
+of its family extension (family contact and preparedness).
+
+Both come from one call of :func:`reintegratie_stats.multivariate.chapter5`, computed once per
+run and shared through the context cache.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
+
 from .runner import ReportContext, StepOutput
-from .steps import _generic, _workflow, register
+from .steps import _generic, _say, register, visible
 
 __all__ = ["ch5_preparedness", "family_preparedness"]
+
+#: Tables of ``chapter5`` in report order with their captions (en, nl); others follow.
+CH5_TABLES: dict[str, tuple[str, str]] = {
+    "sample": (
+        "Analysis sample: soon-to-be-released prisoners",
+        "Analysesteekproef: binnenkort vrijkomende gedetineerden",
+    ),
+    "reliability": (
+        "Reliability of the preparedness scale",
+        "Betrouwbaarheid van de schaal voorbereiding",
+    ),
+    "ols": (
+        "Preparedness on satisfaction and instrumental support (OLS, cluster-robust)",
+        "Voorbereiding op tevredenheid en instrumentele steun (OLS, clusterrobuust)",
+    ),
+    "standardized": ("Standardised coefficients", "Gestandaardiseerde coëfficiënten"),
+    "marginal_effects": (
+        "Average marginal effects by prior need",
+        "Gemiddelde marginale effecten naar probleem voor detentie",
+    ),
+    "support_contrast": (
+        "External minus internal instrumental support",
+        "Externe min interne instrumentele steun",
+    ),
+    "predicted": ("Predicted preparedness", "Voorspelde voorbereiding"),
+    "mixed": ("Random-intercept models (institutions)", "Random-interceptmodellen (inrichtingen)"),
+    "sur": (
+        "Seemingly unrelated regressions over the domains",
+        "Seemingly unrelated regressions over de leefgebieden",
+    ),
+    "sur_tests": ("Cross-equation tests", "Toetsen over de vergelijkingen heen"),
+    "ordinal": ("Ordinal logit (robustness)", "Ordinale logit (robuustheid)"),
+    "robustness": ("OLS versus ordinal logit", "OLS tegenover ordinale logit"),
+}
+
+
+def _chapter5(ctx: ReportContext) -> dict[str, pd.DataFrame]:
+    from .. import multivariate as MV
+
+    return ctx.cached(
+        "chapter5", lambda: MV.chapter5(ctx.inputs.prisoners, mixed_backend=ctx.backend)
+    )
+
+
+def _coef(tab: pd.DataFrame, outcome: str, term: str) -> Any:
+    hit = tab[(tab["outcome"] == outcome) & (tab["term"] == term)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _readings(res: dict[str, pd.DataFrame], ctx: ReportContext) -> dict[str, str]:
+    out: dict[str, str] = {}
+    sample = res.get("sample")
+    if sample is not None and {"reason", "n"} <= set(sample.columns):
+        n = dict(zip(sample["reason"], sample["n"], strict=True))
+        if "analysis_sample" in n:
+            out["ch5_sample"] = _say(
+                ctx,
+                f"{int(n['analysis_sample'])} of {int(n.get('input_rows', 0))} prisoners are "
+                "expected to be released within three months: the chapter's sample.",
+                f"{int(n['analysis_sample'])} van {int(n.get('input_rows', 0))} gedetineerden "
+                "komen naar verwachting binnen drie maanden vrij: de steekproef van dit hoofdstuk.",
+            )
+    rel = res.get("reliability")
+    rel = None if rel is None else rel.drop(columns=["n_items"], errors="ignore")
+    if rel is not None and len(visible(rel, ctx.threshold)) and "alpha" in rel:
+        r = visible(rel, ctx.threshold).iloc[0]
+        out["ch5_reliability"] = _say(
+            ctx,
+            f"Cronbach's alpha {r['alpha']:.2f}, omega {r.get('omega', float('nan')):.2f}.",
+            f"Cronbachs alfa {r['alpha']:.2f}, omega {r.get('omega', float('nan')):.2f}.",
+        )
+    ols = res.get("ols")
+    if ols is not None:
+        parts = []
+        for term, en, nl in (
+            ("sat_int_c", "internal", "interne"),
+            ("sat_ext_c", "external", "externe"),
+        ):
+            c = _coef(visible(ols, ctx.threshold), "prep_overall", term)
+            if c is not None:
+                parts.append((en, nl, c["estimate"], c["p_value"]))
+        if parts:
+            en = "; ".join(f"{a} b = {b:.3f} (p = {p:.3g})" for a, _, b, p in parts)
+            nl = "; ".join(f"{a} b = {b:.3f} (p = {p:.3g})" for _, a, b, p in parts)
+            out["ch5_ols"] = _say(
+                ctx,
+                f"Overall preparedness on general satisfaction with professionals: {en}.",
+                f"Algemene voorbereiding op tevredenheid met professionals: {nl}.",
+            )
+    con = res.get("support_contrast")
+    if con is not None and {"estimate", "p_value"} <= set(con.columns):
+        vis = visible(con, ctx.threshold)
+        k = int(((vis["estimate"] > 0) & (vis["p_value"] < 0.05)).sum())
+        out["ch5_support_contrast"] = _say(
+            ctx,
+            f"Instrumental support from external professionals has a significantly larger "
+            f"effect than from internal ones in {k} of {len(vis)} outcome-by-need groups.",
+            f"Instrumentele steun van externe professionals heeft in {k} van {len(vis)} "
+            "groepen (uitkomst x probleem) een significant groter effect dan van interne.",
+        )
+    pred = res.get("predicted")
+    if pred is not None:
+        out["ch5_predicted"] = _say(
+            ctx,
+            "Predicted preparedness (1-5) at each level (1-5) of satisfaction with "
+            "support, by side (internal/external) and prior need.",
+            "Voorspelde voorbereiding (1-5) bij elk niveau (1-5) van tevredenheid met steun, "
+            "naar kant (intern/extern) en probleem voor detentie.",
+        )
+    rob = res.get("robustness")
+    if rob is not None and "same_sign" in rob:
+        vis = visible(rob, ctx.threshold)
+        k = int(vis["same_sign"].astype(bool).sum())
+        out["ch5_robustness"] = _say(
+            ctx,
+            f"OLS and the ordinal logit agree in sign for {k} of {len(vis)} terms.",
+            f"OLS en de ordinale logit hebben hetzelfde teken voor {k} van {len(vis)} termen.",
+        )
+    tests = res.get("sur_tests")
+    if tests is not None and {"test", "p_value"} <= set(tests.columns):
+        vis = visible(tests, ctx.threshold)
+        txt = "; ".join(
+            f"{h}: p = {p:.3g}" for h, p in zip(vis["test"], vis["p_value"], strict=True)
+        )
+        out["ch5_sur_tests"] = _say(
+            ctx,
+            f"Cross-equation Wald tests: {txt}.",
+            f"Wald-toetsen over de vergelijkingen: {txt}.",
+        )
+    return out
 
 
 @register(
@@ -17,8 +155,26 @@ __all__ = ["ch5_preparedness", "family_preparedness"]
     "multivariate",
 )
 def ch5_preparedness(ctx: ReportContext) -> StepOutput:
-    fn = _workflow("multivariate", "chapter5")
-    return _generic("ch5", fn(ctx.inputs.prisoners), ctx)
+    res = {k: v for k, v in _chapter5(ctx).items() if k != "family"}
+    ordered = {k: res[k] for k in CH5_TABLES if k in res}
+    ordered.update({k: v for k, v in res.items() if k not in ordered})
+    out = _generic("ch5", ordered, ctx)
+    out.readings.update(_readings(res, ctx))
+    lang = 1 if ctx.lang == "nl" else 0
+    out.captions = {f"ch5_{k}": v[lang] for k, v in CH5_TABLES.items() if k in res}
+    if "reliability" in res:  # n_items counts scale items, not people
+        rel = res["reliability"]
+        out.count_cols["ch5_reliability"] = [
+            c for c in rel.columns if c != "n_items" and (c == "n" or c.startswith("n_"))
+        ]
+    sample = res.get("sample")
+    if sample is not None and {"reason", "n"} <= set(sample.columns):
+        n = dict(zip(sample["reason"], sample["n"], strict=True))
+        out.rows_used = int(n["analysis_sample"]) if "analysis_sample" in n else None
+        out.rows_excluded = {
+            str(r): int(v) for r, v in n.items() if r not in ("input_rows", "analysis_sample")
+        }
+    return out
 
 
 @register(
@@ -29,5 +185,31 @@ def ch5_preparedness(ctx: ReportContext) -> StepOutput:
     "multivariate",
 )
 def family_preparedness(ctx: ReportContext) -> StepOutput:
-    fn = _workflow("multivariate.family", "family_models")
-    return _generic("family_prep", fn(ctx.inputs.prisoners), ctx)
+    res = _chapter5(ctx)
+    if "family" in res:
+        table = res["family"]
+    else:  # chapter5 without its family part: the family models on their own
+        from ..multivariate.family import family_models
+
+        table = family_models(ctx.inputs.prisoners)
+    out = _generic("family_prep", {"models": table}, ctx)
+    name = "family_prep_models"
+    vis = visible(table, ctx.threshold)
+    sig = vis[(vis["p_value"] < 0.05) & (vis["term"] != "Intercept")]
+    if {"outcome", "term"} <= set(sig.columns):
+        sn = sig[sig["outcome"] == "prep_social_network"]
+        terms = ", ".join(sorted(set(sn["term"]))) or _say(ctx, "none", "geen")
+        out.readings[name] = _say(
+            ctx,
+            f"Terms significantly related to preparedness on the social network: {terms}.",
+            f"Termen die significant samenhangen met voorbereiding op het sociale netwerk: "
+            f"{terms}.",
+        )
+    out.captions = {
+        name: _say(
+            ctx,
+            "Preparedness on family contact (OLS, cluster-robust)",
+            "Voorbereiding op familiecontact (OLS, clusterrobuust)",
+        )
+    }
+    return out
