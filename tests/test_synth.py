@@ -58,6 +58,8 @@ def codebook_issues(df: pd.DataFrame, table: str) -> list[str]:
                 issues.append(f"{table}.{v.name}: outside {v.bounds}")
         else:
             x = s.dropna()
+            if s.dtype != object:
+                issues.append(f"{table}.{v.name}: dtype {s.dtype} (canonical: object strings)")
             if not all(isinstance(val, str) for val in x):
                 issues.append(f"{table}.{v.name}: non-string values")
             if v.values and not x.isin(list(v.values)).all():

@@ -832,5 +832,6 @@ def _canonical(cols: dict[str, Any], table: str, cb: Codebook) -> pd.DataFrame:
             out[v.name] = arr.astype(float, copy=False)
         else:
             arr = arr.astype(object, copy=False)
-            out[v.name] = np.where(pd.isna(arr), np.nan, arr).astype(object)
+            # an explicit object Series: pandas 3 would otherwise infer its "str" dtype
+            out[v.name] = pd.Series(np.where(pd.isna(arr), np.nan, arr), dtype=object, copy=False)
     return pd.DataFrame(out, copy=False)
