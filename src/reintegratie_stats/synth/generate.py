@@ -310,8 +310,6 @@ def _contact(
     uni = rng.random((T, N))
     lam = np.array([p.contact_eta_loading[t] for t in types])
     iprob = types.index("probation")
-    if lam[iprob] != 0.0:
-        raise ValueError("contact_eta_loading['probation'] must be 0 (exact GLMM for probation)")
     nodes, weights = _gh()
     out: dict[str, np.ndarray] = {}
     lps: dict[str, np.ndarray] = {}
