@@ -50,6 +50,7 @@ __all__ = [
     "CI_METHODS",
     "P_ADJUST_METHODS",
     "adjust_pvalues",
+    "association_2x2",
     "clopper_pearson_interval",
     "contingency_test",
     "cramers_v",
@@ -398,3 +399,68 @@ def adjust_pvalues(p: Sequence[float] | np.ndarray | pd.Series, method: PAdjust 
         adj[order] = np.minimum(1.0, stepped)
     out[ok] = adj
     return out
+
+
+def association_2x2(
+    x: np.ndarray | pd.Series,
+    y: np.ndarray | pd.Series,
+    weights: np.ndarray | pd.Series | None = None,
+    correction: bool = False,
+    alpha: float = 0.05,
+) -> dict[str, Any]:
+    """Everything about the association of two 0/1 vectors (no missing values).
+
+    The 2x2 table has rows ``x = 1, 0`` and columns ``y = 1, 0``. Counts are unweighted.
+    With weights the shares, phi and the odds ratio come from the weighted table; the test
+    and the odds-ratio interval use that table rescaled to the Kish effective sample size
+    (a design-effect correction: weighting does not add information), and ``test`` says so.
+
+    Returns
+    -------
+    dict with ``n_exposed, n_unexposed, n_exposed_outcome, n_exposed_no_outcome,
+    n_unexposed_outcome, n_unexposed_no_outcome, rate_exposed, rate_unexposed,
+    rate_difference, odds_ratio, ci_low, ci_high, or_correction, phi, cramers_v, test,
+    statistic, dof, p_value, min_expected``.
+    """
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    counts = weighted_table(xa, ya, None, (1.0, 0.0), (1.0, 0.0))
+    if weights is None:
+        tw = counts
+        ts = counts
+    else:
+        w = np.asarray(weights, dtype=float)
+        tw = weighted_table(xa, ya, w, (1.0, 0.0), (1.0, 0.0))
+        ts = tw * kish_effective_n(w) / w.sum() if w.sum() > 0 else tw
+    r1 = tw[0, 0] / tw[0].sum() if tw[0].sum() > 0 else np.nan
+    r0 = tw[1, 0] / tw[1].sum() if tw[1].sum() > 0 else np.nan
+    if counts[0].sum() > 0 and counts[1].sum() > 0:
+        orr = odds_ratio(ts, alpha)
+        if weights is not None:  # point estimate from the weighted table (scale-free)
+            orr["odds_ratio"] = odds_ratio(tw + (0.5 if orr["or_correction"] == "haldane" else 0.0))["odds_ratio"]
+    else:
+        orr = {"odds_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan, "or_correction": "none"}
+    test = contingency_test(ts, correction=correction)
+    if weights is not None and test["test"] != "not testable":
+        test["test"] = f"{test['test']} (weighted, Kish-rescaled)"
+    return {
+        "n_exposed": int(counts[0].sum()),
+        "n_unexposed": int(counts[1].sum()),
+        "n_exposed_outcome": int(counts[0, 0]),
+        "n_exposed_no_outcome": int(counts[0, 1]),
+        "n_unexposed_outcome": int(counts[1, 0]),
+        "n_unexposed_no_outcome": int(counts[1, 1]),
+        "rate_exposed": float(r1),
+        "rate_unexposed": float(r0),
+        "rate_difference": float(r1 - r0),
+        "odds_ratio": orr["odds_ratio"],
+        "ci_low": orr["ci_low"],
+        "ci_high": orr["ci_high"],
+        "or_correction": orr["or_correction"],
+        "phi": phi_coefficient(tw),
+        "cramers_v": test["cramers_v"],
+        "test": test["test"],
+        "statistic": test["statistic"],
+        "dof": test["dof"],
+        "p_value": test["p_value"],
+        "min_expected": test["min_expected"],
+    }
