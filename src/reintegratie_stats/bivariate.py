@@ -359,7 +359,7 @@ def no_contact_by_n_needs(
     Returns
     -------
     DataFrame
-        Columns ``["n_needs_group", "n", "n_missing", "n_no_contact", "rate", "ci_low",
+        Columns ``["needs_group", "n", "n_missing", "n_no_contact", "rate", "ci_low",
         "ci_high", "effective_n", "ci_method", "test", "statistic", "dof", "p_value",
         "cramers_v"]`` with groups ``"0"``, ``"1"``, ``"2+"``; the 3 x 2 test is repeated.
     """
@@ -367,8 +367,8 @@ def no_contact_by_n_needs(
     d = T.prepare(df, ["n_needs", "any_contact"], cb)
     nn = T.numeric(d, "n_needs")
     grp = pd.Series(np.where(nn >= 2, "2+", np.where(nn == 1, "1", "0")), index=d.index, dtype=object).where(nn.notna())
-    d = d.assign(n_needs_group=grp, no_contact=1.0 - T.binary(d, "any_contact"))
-    res = group_comparison(d, ["no_contact"], "n_needs_group", weight=weight, method=method, p_adjust="none",
+    d = d.assign(needs_group=grp, no_contact=1.0 - T.binary(d, "any_contact"))
+    res = group_comparison(d, ["no_contact"], "needs_group", weight=weight, method=method, p_adjust="none",
                            alpha=alpha, codebook=cb)
     out = res.drop(columns=["outcome", "p_adjusted", "p_adjust_method"]).rename(columns={"n_outcome": "n_no_contact"})
     out.attrs = {**res.attrs, "n_rows": len(df)}

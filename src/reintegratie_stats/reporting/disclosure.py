@@ -14,7 +14,9 @@ A column holds **counts of people** when its name is ``n``, starts with ``n_`` o
   the estimate. Small values are masked like any count, but they do not suppress the row's
   statistics.
 
-Text columns (labels such as ``type`` or ``regime``) are never touched. Pass ``count_cols``,
+Text columns (labels such as ``type`` or ``regime``) and numeric *key* columns (``value``,
+``dof`` and any column named like a codebook variable, i.e. a grouping variable such as
+``has_children``) are never touched. Pass ``count_cols``,
 ``exclusion_cols`` or ``stat_cols`` to override the naming convention for a foreign frame.
 
 Examples
@@ -38,6 +40,7 @@ import pandas as pd
 
 __all__ = [
     "EXCLUSION_COLUMNS",
+    "KEY_COLUMNS",
     "STAT_MARKER",
     "Suppressed",
     "count_columns",
@@ -69,6 +72,18 @@ def count_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if is_count_column(c)]
 
 
+#: Numeric columns that identify a row rather than estimate something (never suppressed).
+KEY_COLUMNS: tuple[str, ...] = ("value", "dof", "level", "threshold")
+
+
+def _key_columns() -> frozenset[str]:
+    """Key columns: :data:`KEY_COLUMNS` plus every codebook variable (grouping variables)."""
+    from ..schema import load_codebook
+
+    cb = load_codebook()
+    return frozenset(KEY_COLUMNS).union(*(cb[t].names for t in cb.tables))
+
+
 def _default_threshold(threshold: int | None) -> int:
     if threshold is None:
         from ..schema import load_codebook
@@ -98,8 +113,9 @@ def suppression_mask(
         raise ValueError(f"count columns not in the frame: {missing}")
     excl = set(EXCLUSION_COLUMNS if exclusion_cols is None else exclusion_cols)
     if stat_cols is None:
-        stats_ = [c for c in df.columns if c not in counts and pd.api.types.is_numeric_dtype(df[c])
-                  and not pd.api.types.is_bool_dtype(df[c])]
+        keys = _key_columns()
+        stats_ = [c for c in df.columns if c not in counts and str(c) not in keys
+                  and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     else:
         stats_ = list(stat_cols)
     small = pd.DataFrame(False, index=df.index, columns=df.columns)

@@ -56,7 +56,7 @@ CONCEPT_COLUMNS: dict[str, str] = {
     "norm": "policy_norms",
 }
 #: Columns whose values are variable names of the prisoners table (labelled by variable label).
-VARIABLE_COLUMNS: tuple[str, ...] = ("variable", "outcome", "predictor", "item")
+VARIABLE_COLUMNS: tuple[str, ...] = ("variable", "outcome", "predictor")
 P_COLUMNS: tuple[str, ...] = ("p_value", "p_adjusted")
 
 
