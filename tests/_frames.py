@@ -14,8 +14,22 @@ import pandas as pd
 from reintegratie_stats.schema import load_codebook
 
 CB = load_codebook()
-BASE = {"casemanager": 0.6, "mentor": 0.5, "probation": -0.2, "municipality": -1.4, "care": -1.4, "volunteer": -1.4}
-SAT_MEAN = {"casemanager": 4.0, "mentor": 4.0, "probation": 2.6, "municipality": 2.6, "care": 4.0, "volunteer": 4.1}
+BASE = {
+    "casemanager": 0.6,
+    "mentor": 0.5,
+    "probation": -0.2,
+    "municipality": -1.4,
+    "care": -1.4,
+    "volunteer": -1.4,
+}
+SAT_MEAN = {
+    "casemanager": 4.0,
+    "mentor": 4.0,
+    "probation": 2.6,
+    "municipality": 2.6,
+    "care": 4.0,
+    "volunteer": 4.1,
+}
 
 
 def simulate_prisoners(n: int = 1500, seed: int = 0, *, missing: float = 0.0) -> pd.DataFrame:
@@ -30,7 +44,9 @@ def simulate_prisoners(n: int = 1500, seed: int = 0, *, missing: float = 0.0) ->
     for dm in CB.domains:
         d[f"need_{dm}"] = rng.binomial(1, 0.3, n).astype(float)
     df = pd.DataFrame(d)
-    n_needs = df[[f"need_{dm}" for dm in CB.domains if dm != "social_network"]].sum(axis=1).to_numpy()
+    n_needs = (
+        df[[f"need_{dm}" for dm in CB.domains if dm != "social_network"]].sum(axis=1).to_numpy()
+    )
     first = (df["weeks_detained"] < 6).to_numpy()
     ext_regime = df["regime"].isin(["EZV", "ISD"]).to_numpy()
     u = rng.normal(0, 0.8, n)  # shared person effect: contacts co-occur
@@ -53,7 +69,9 @@ def simulate_prisoners(n: int = 1500, seed: int = 0, *, missing: float = 0.0) ->
     df["visits_family"] = rng.poisson(0.6 + 0.4 * df["has_children"].to_numpy(), n).astype(float)
     df["phone_calls_week"] = rng.poisson(2.0, n).astype(float)
     df["parent_child_day"] = np.where(df["has_children"] == 1, rng.binomial(1, 0.25, n), np.nan)
-    df["family_room_visit"] = rng.binomial(1, 0.1 + 0.1 * df["has_children"].to_numpy(), n).astype(float)
+    df["family_room_visit"] = rng.binomial(1, 0.1 + 0.1 * df["has_children"].to_numpy(), n).astype(
+        float
+    )
     df["family_approach_shell"] = rng.choice([0.0, 1.0, 2.0, 3.0], n, p=[0.7, 0.15, 0.1, 0.05])
     df["weight"] = rng.uniform(0.5, 2.0, n)
     if missing:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from _frames import CB, simulate_prisoners
 from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.proportion import proportion_confint
 
+from _frames import CB, simulate_prisoners
 from reintegratie_stats import derive
 from reintegratie_stats.descriptives import (
     contact_rates,
@@ -28,10 +28,22 @@ def df():
 
 def test_contact_rates_counts_rates_and_wilson(df):
     res = contact_rates(df, by="regime")
-    assert list(res.columns) == ["regime", "type", "n", "n_missing", "n_contact", "rate", "ci_low", "ci_high",
-                                 "effective_n", "ci_method"]
+    assert list(res.columns) == [
+        "regime",
+        "type",
+        "n",
+        "n_missing",
+        "n_contact",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "effective_n",
+        "ci_method",
+    ]
     # codebook order, all six types per regime
-    assert list(dict.fromkeys(res["regime"])) == [r for r in CB.regimes if r in set(df["regime"].dropna())]
+    assert list(dict.fromkeys(res["regime"])) == [
+        r for r in CB.regimes if r in set(df["regime"].dropna())
+    ]
     assert list(res["type"][:6]) == list(CB.professional_types)
     row = res[(res["regime"] == "EZV") & (res["type"] == "care")].iloc[0]
     sub = df[df["regime"] == "EZV"]["contact_care"]
@@ -56,8 +68,11 @@ def test_contact_rates_clopper_pearson_and_derived_grouping(df):
     lo, hi = proportion_confint(r["n_contact"], r["n"], method="beta")
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi))
     res2 = contact_rates(df, by="detention_length_band", types=["probation"])
-    assert list(res2["detention_length_band"]) == [b["code"] for b in CB.detention_length_bands
-                                                   if b["code"] in set(derive.detention_length_band(df))]
+    assert list(res2["detention_length_band"]) == [
+        b["code"]
+        for b in CB.detention_length_bands
+        if b["code"] in set(derive.detention_length_band(df))
+    ]
 
 
 def test_contact_rates_weighted(df):
@@ -67,7 +82,9 @@ def test_contact_rates_weighted(df):
     w = df["weight"]
     assert r["effective_n"] == pytest.approx(w.sum() ** 2 / (w**2).sum())
     assert r["ci_method"] == "wilson (Kish effective n)" and res.attrs["weighted"]
-    lin = contact_rates(df, weight="weight", types=["probation"], method="linearization", cluster="institution_id")
+    lin = contact_rates(
+        df, weight="weight", types=["probation"], method="linearization", cluster="institution_id"
+    )
     assert lin["rate"].iloc[0] == pytest.approx(r["rate"])
     assert lin["ci_method"].iloc[0] == "linearization (clustered)"
     # missing weights are counted as missing

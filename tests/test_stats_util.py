@@ -54,7 +54,10 @@ def test_wilson_7_of_10_by_hand():
     lo, hi = wilson_interval(7, 10)
     assert lo == pytest.approx((centre - half) / den, abs=1e-12)
     assert hi == pytest.approx((centre + half) / den, abs=1e-12)
-    assert (round(lo, 4), round(hi, 4)) == (0.3968, 0.8922)  # also in Newcombe (1998), table I style
+    assert (round(lo, 4), round(hi, 4)) == (
+        0.3968,
+        0.8922,
+    )  # also in Newcombe (1998), table I style
 
 
 def test_kish_effective_n_by_hand():
@@ -117,7 +120,9 @@ def test_mean_interval_matches_scipy():
 
 
 # --- odds ratio ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("table", [[[10, 20], [5, 40]], [[33, 12], [21, 50]], [[0, 7], [5, 9]], [[4, 0], [0, 6]]])
+@pytest.mark.parametrize(
+    "table", [[[10, 20], [5, 40]], [[33, 12], [21, 50]], [[0, 7], [5, 9]], [[4, 0], [0, 6]]]
+)
 def test_odds_ratio_matches_statsmodels_table2x2(table):
     r = odds_ratio(table)
     tab = np.asarray(table, float)
@@ -171,7 +176,9 @@ def test_tea_tasting_by_hand():
     assert r["test"] == "fisher"
     assert r["p_value"] == pytest.approx(34 / 70)
     assert round(r["p_value"], 4) == 0.4857
-    assert stats.fisher_exact([[3, 1], [1, 3]], alternative="greater")[1] == pytest.approx(17 / 70)  # 0.243
+    assert stats.fisher_exact([[3, 1], [1, 3]], alternative="greater")[1] == pytest.approx(
+        17 / 70
+    )  # 0.243
 
 
 def test_rxc_small_expected_monte_carlo_agrees_with_exact():
@@ -186,7 +193,9 @@ def test_rxc_small_expected_monte_carlo_agrees_with_exact():
 def test_not_testable_and_empty_rows_dropped():
     assert contingency_test([[5, 0], [7, 0]])["test"] == "not testable"
     r = contingency_test([[30, 20], [0, 0], [15, 40]])
-    assert r["dof"] == 1 and r["statistic"] == pytest.approx(stats.chi2_contingency([[30, 20], [15, 40]], False)[0])
+    assert r["dof"] == 1 and r["statistic"] == pytest.approx(
+        stats.chi2_contingency([[30, 20], [15, 40]], False)[0]
+    )
 
 
 def test_cramers_v_matches_scipy_association():
@@ -201,8 +210,10 @@ def test_phi_is_pearson_correlation_of_the_01_columns():
     y = np.where(rng.random(500) < 0.3, x, rng.binomial(1, 0.5, 500))
     r = association_2x2(x, y)
     assert r["phi"] == pytest.approx(np.corrcoef(x, y)[0, 1])
-    t = [[np.sum((x == 1) & (y == 1)), np.sum((x == 1) & (y == 0))],
-         [np.sum((x == 0) & (y == 1)), np.sum((x == 0) & (y == 0))]]
+    t = [
+        [np.sum((x == 1) & (y == 1)), np.sum((x == 1) & (y == 0))],
+        [np.sum((x == 0) & (y == 1)), np.sum((x == 0) & (y == 0))],
+    ]
     assert phi_coefficient(t) == pytest.approx(np.corrcoef(x, y)[0, 1])
     assert abs(r["phi"]) == pytest.approx(r["cramers_v"])
 
@@ -214,8 +225,15 @@ def test_association_2x2_unit_weights_equal_unweighted():
     for k in ("odds_ratio", "ci_low", "ci_high", "p_value", "rate_exposed", "phi"):
         assert a[k] == pytest.approx(b[k])
     assert b["test"] == "chi2 (weighted, Kish-rescaled)"
-    t = Table2x2(np.array([[a["n_exposed_outcome"], a["n_exposed_no_outcome"]],
-                           [a["n_unexposed_outcome"], a["n_unexposed_no_outcome"]]], float))
+    t = Table2x2(
+        np.array(
+            [
+                [a["n_exposed_outcome"], a["n_exposed_no_outcome"]],
+                [a["n_unexposed_outcome"], a["n_unexposed_no_outcome"]],
+            ],
+            float,
+        )
+    )
     assert a["odds_ratio"] == pytest.approx(t.oddsratio)
 
 

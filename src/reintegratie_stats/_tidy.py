@@ -23,7 +23,14 @@ import pandas as pd
 from . import derive
 from .schema import Codebook
 
-DERIVABLE = ("phase", "soon_released", "detention_length_band", "n_needs", "complex_needs", "any_contact")
+DERIVABLE = (
+    "phase",
+    "soon_released",
+    "detention_length_band",
+    "n_needs",
+    "complex_needs",
+    "any_contact",
+)
 
 
 def as_list(x: str | Sequence[str] | None) -> list[str]:
@@ -104,8 +111,11 @@ def among(df: pd.DataFrame, col: str | None, excluded: dict[str, int]) -> pd.Dat
 def level_order(col: str, values: Sequence[Any], cb: Codebook) -> list[Any]:
     """Codebook order for concept/coded columns, sorted order otherwise."""
     seen = list(dict.fromkeys(values))
-    concept = {"regime": cb.regimes, "phase": cb.phases,
-               "detention_length_band": tuple(b["code"] for b in cb.detention_length_bands)}.get(col)
+    concept = {
+        "regime": cb.regimes,
+        "phase": cb.phases,
+        "detention_length_band": tuple(b["code"] for b in cb.detention_length_bands),
+    }.get(col)
     if concept is None and col in cb["prisoners"] and cb["prisoners"][col].values:
         concept = tuple(cb["prisoners"][col].values)
     if concept is not None:
@@ -147,15 +157,22 @@ def groups(
 
     def rank(k: Any) -> tuple[int, ...]:
         kt = k if isinstance(k, tuple) else (k,)
-        return tuple(orders[i].index(kt[i]) if kt[i] in orders[i] else len(orders[i]) for i in range(len(by)))
+        return tuple(
+            orders[i].index(kt[i]) if kt[i] in orders[i] else len(orders[i]) for i in range(len(by))
+        )
 
     for k in sorted(keys, key=rank):
         kt = k if isinstance(k, tuple) else (k,)
         yield dict(zip(by, kt, strict=True)), grouped[k]
 
 
-def finish(rows: list[dict[str, Any]], columns: Sequence[str], n_rows: int,
-           excluded: dict[str, int], **attrs: Any) -> pd.DataFrame:
+def finish(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    n_rows: int,
+    excluded: dict[str, int],
+    **attrs: Any,
+) -> pd.DataFrame:
     """Assemble the tidy frame in the documented column order and attach the exclusion attrs."""
     out = pd.DataFrame(rows, columns=list(columns))
     out.attrs = {"n_rows": int(n_rows), "n_excluded": dict(excluded), **attrs}

@@ -61,9 +61,26 @@ __all__ = [
 ]
 
 _ASSOC_COLS = [
-    "n_exposed", "n_unexposed", "n_exposed_outcome", "n_exposed_no_outcome", "n_unexposed_outcome",
-    "n_unexposed_no_outcome", "rate_exposed", "rate_unexposed", "rate_difference", "odds_ratio", "ci_low",
-    "ci_high", "or_correction", "phi", "cramers_v", "test", "statistic", "dof", "min_expected", "p_value",
+    "n_exposed",
+    "n_unexposed",
+    "n_exposed_outcome",
+    "n_exposed_no_outcome",
+    "n_unexposed_outcome",
+    "n_unexposed_no_outcome",
+    "rate_exposed",
+    "rate_unexposed",
+    "rate_difference",
+    "odds_ratio",
+    "ci_low",
+    "ci_high",
+    "or_correction",
+    "phi",
+    "cramers_v",
+    "test",
+    "statistic",
+    "dof",
+    "min_expected",
+    "p_value",
 ]
 _P_COLS = ["p_adjusted", "p_adjust_method"]
 
@@ -76,12 +93,16 @@ def _outcome(d: pd.DataFrame, var: str, cb: Codebook) -> tuple[pd.Series, str]:
     if is_binary:
         return T.binary(d, var), "share"
     if (s < 0).any():
-        raise ValueError(f"column {var!r} has negative values; cannot use 'more than 0' as the outcome")
+        raise ValueError(
+            f"column {var!r} has negative values; cannot use 'more than 0' as the outcome"
+        )
     return (s > 0).astype(float).where(s.notna()), "share_gt0"
 
 
 def _adjust(out: pd.DataFrame, p_adjust: PAdjust) -> pd.DataFrame:
-    out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(dtype=float), p_adjust) if len(out) else []
+    out["p_adjusted"] = (
+        adjust_pvalues(out["p_value"].to_numpy(dtype=float), p_adjust) if len(out) else []
+    )
     out["p_adjust_method"] = p_adjust
     return out
 
@@ -130,16 +151,28 @@ def crosstab_tests(
             y, measure = ys[o]
             app = _applicable(d, o, cb)
             ok = app & xs[p].notna() & y.notna() & okw
-            r = association_2x2(xs[p][ok], y[ok], None if w_all is None else w_all[ok], correction, alpha)
-            rows.append({"predictor": p, "outcome": o, "measure": measure, "n": int(ok.sum()),
-                         "n_missing": int((app & ~ok).sum()), "n_not_applicable": int((~app).sum()),
-                         **{k: r[k] for k in _ASSOC_COLS}})
+            r = association_2x2(
+                xs[p][ok], y[ok], None if w_all is None else w_all[ok], correction, alpha
+            )
+            rows.append(
+                {
+                    "predictor": p,
+                    "outcome": o,
+                    "measure": measure,
+                    "n": int(ok.sum()),
+                    "n_missing": int((app & ~ok).sum()),
+                    "n_not_applicable": int((~app).sum()),
+                    **{k: r[k] for k in _ASSOC_COLS},
+                }
+            )
     cols = ["predictor", "outcome", "measure", "n", "n_missing", "n_not_applicable", *_ASSOC_COLS]
     out = T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
     return _adjust(out, p_adjust)
 
 
-def _need_cols(needs: Sequence[str] | None, d: pd.DataFrame, cb: Codebook) -> tuple[list[str], list[str]]:
+def _need_cols(
+    needs: Sequence[str] | None, d: pd.DataFrame, cb: Codebook
+) -> tuple[list[str], list[str]]:
     if needs is not None:
         bad = [n for n in needs if n not in cb.domains]
         if bad:
@@ -191,8 +224,17 @@ def needs_vs_contact(
     cb = codebook or load_codebook()
     tps = _types(types, cb)
     doms, skipped = _need_cols(needs, df, cb)
-    res = crosstab_tests(df, [f"need_{x}" for x in doms], [f"contact_{t}" for t in tps], weight=weight,
-                         among=among, p_adjust=p_adjust, correction=correction, alpha=alpha, codebook=cb)
+    res = crosstab_tests(
+        df,
+        [f"need_{x}" for x in doms],
+        [f"contact_{t}" for t in tps],
+        weight=weight,
+        among=among,
+        p_adjust=p_adjust,
+        correction=correction,
+        alpha=alpha,
+        codebook=cb,
+    )
     need = res["predictor"].str.removeprefix("need_")
     typ = res["outcome"].str.removeprefix("contact_")
     matched = [n in cb.matched_needs(t) for n, t in zip(need, typ, strict=True)]
@@ -214,7 +256,7 @@ def no_contact_by_need(
     alpha: float = 0.05,
     codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """"No contact with any of the six types" by each prior need (and by complex needs).
+    """ "No contact with any of the six types" by each prior need (and by complex needs).
 
     The last row compares complex needs (2+ of the five classic domains, ``complex_needs``)
     with fewer. "No contact" is missing when no contact is 1 and one is missing.
@@ -233,8 +275,16 @@ def no_contact_by_need(
     preds = [f"need_{x}" for x in doms]
     if "complex_needs" in d.columns:
         preds.append("complex_needs")
-    res = crosstab_tests(d, preds, ["no_contact"], weight=weight, p_adjust=p_adjust, correction=correction,
-                         alpha=alpha, codebook=cb)
+    res = crosstab_tests(
+        d,
+        preds,
+        ["no_contact"],
+        weight=weight,
+        p_adjust=p_adjust,
+        correction=correction,
+        alpha=alpha,
+        codebook=cb,
+    )
     out = res.drop(columns=["outcome", "measure", "n_not_applicable"])
     out.insert(0, "need", out.pop("predictor").str.removeprefix("need_"))
     out.attrs = {**res.attrs, "n_rows": len(df), "skipped": skipped}
@@ -285,7 +335,9 @@ def group_comparison(
         y = T.binary(d, o)
         ok = y.notna() & okw
         w_ok = None if w_all is None else w_all[ok].to_numpy()
-        tab = weighted_table(d.loc[ok, group].to_numpy(), y[ok].to_numpy(), w_ok, levels, (1.0, 0.0))
+        tab = weighted_table(
+            d.loc[ok, group].to_numpy(), y[ok].to_numpy(), w_ok, levels, (1.0, 0.0)
+        )
         if w_ok is not None and w_ok.sum() > 0:
             tab = tab * kish_effective_n(w_ok) / w_ok.sum()
         test = contingency_test(tab)
@@ -296,15 +348,47 @@ def group_comparison(
             in_g = d[group] == lev
             sel = in_g & ok
             ys = y[sel]
-            r = proportion_interval(ys.to_numpy(), None if w_all is None else w_all[sel].to_numpy(), method, alpha) \
-                if len(ys) else {"rate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "effective_n": 0.0,
-                                 "ci_method": method}
-            rows.append({"outcome": o, group: lev, "n": int(sel.sum()), "n_missing": int((in_g & ~ok).sum()),
-                         "n_outcome": int(ys.sum()), **{k: r[k] for k in ("rate", "ci_low", "ci_high",
-                                                                           "effective_n", "ci_method")},
-                         **{k: test[k] for k in ("test", "statistic", "dof", "p_value", "cramers_v")}})
-    cols = ["outcome", group, "n", "n_missing", "n_outcome", "rate", "ci_low", "ci_high", "effective_n",
-            "ci_method", "test", "statistic", "dof", "p_value", "cramers_v"]
+            r = (
+                proportion_interval(
+                    ys.to_numpy(), None if w_all is None else w_all[sel].to_numpy(), method, alpha
+                )
+                if len(ys)
+                else {
+                    "rate": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "effective_n": 0.0,
+                    "ci_method": method,
+                }
+            )
+            rows.append(
+                {
+                    "outcome": o,
+                    group: lev,
+                    "n": int(sel.sum()),
+                    "n_missing": int((in_g & ~ok).sum()),
+                    "n_outcome": int(ys.sum()),
+                    **{k: r[k] for k in ("rate", "ci_low", "ci_high", "effective_n", "ci_method")},
+                    **{k: test[k] for k in ("test", "statistic", "dof", "p_value", "cramers_v")},
+                }
+            )
+    cols = [
+        "outcome",
+        group,
+        "n",
+        "n_missing",
+        "n_outcome",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "effective_n",
+        "ci_method",
+        "test",
+        "statistic",
+        "dof",
+        "p_value",
+        "cramers_v",
+    ]
     out = T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
     adj = dict(zip(outs, adjust_pvalues(np.asarray(tests, dtype=float), p_adjust), strict=True))
     out["p_adjusted"] = out["outcome"].map(adj).astype(float)
@@ -336,8 +420,16 @@ def contact_by_phase(
     """
     cb = codebook or load_codebook()
     tps = _types(types, cb)
-    res = group_comparison(df, [f"contact_{t}" for t in tps], "phase", weight=weight, method=method,
-                           p_adjust=p_adjust, alpha=alpha, codebook=cb)
+    res = group_comparison(
+        df,
+        [f"contact_{t}" for t in tps],
+        "phase",
+        weight=weight,
+        method=method,
+        p_adjust=p_adjust,
+        alpha=alpha,
+        codebook=cb,
+    )
     out = res.rename(columns={"n_outcome": "n_contact"})
     out.insert(0, "type", out.pop("outcome").str.removeprefix("contact_"))
     out.attrs = res.attrs
@@ -366,16 +458,30 @@ def no_contact_by_n_needs(
     cb = codebook or load_codebook()
     d = T.prepare(df, ["n_needs", "any_contact"], cb)
     nn = T.numeric(d, "n_needs")
-    grp = pd.Series(np.where(nn >= 2, "2+", np.where(nn == 1, "1", "0")), index=d.index, dtype=object).where(nn.notna())
+    grp = pd.Series(
+        np.where(nn >= 2, "2+", np.where(nn == 1, "1", "0")), index=d.index, dtype=object
+    ).where(nn.notna())
     d = d.assign(needs_group=grp, no_contact=1.0 - T.binary(d, "any_contact"))
-    res = group_comparison(d, ["no_contact"], "needs_group", weight=weight, method=method, p_adjust="none",
-                           alpha=alpha, codebook=cb)
-    out = res.drop(columns=["outcome", "p_adjusted", "p_adjust_method"]).rename(columns={"n_outcome": "n_no_contact"})
+    res = group_comparison(
+        d,
+        ["no_contact"],
+        "needs_group",
+        weight=weight,
+        method=method,
+        p_adjust="none",
+        alpha=alpha,
+        codebook=cb,
+    )
+    out = res.drop(columns=["outcome", "p_adjusted", "p_adjust_method"]).rename(
+        columns={"n_outcome": "n_no_contact"}
+    )
     out.attrs = {**res.attrs, "n_rows": len(df)}
     return out
 
 
-def _family_measures(measures: Sequence[str] | None, d: pd.DataFrame, cb: Codebook) -> tuple[list[str], list[str]]:
+def _family_measures(
+    measures: Sequence[str] | None, d: pd.DataFrame, cb: Codebook
+) -> tuple[list[str], list[str]]:
     if measures is not None:
         return list(measures), []
     present = [m for m in cb.family_contact if m in d.columns]
@@ -404,10 +510,22 @@ def family_by_children(
     """
     cb = codebook or load_codebook()
     ms, skipped = _family_measures(measures, df, cb)
-    routed = [m for m in ms if m in cb["prisoners"] and (cb["prisoners"][m].asked_if or ("",))[0] == "has_children"]
+    routed = [
+        m
+        for m in ms
+        if m in cb["prisoners"] and (cb["prisoners"][m].asked_if or ("",))[0] == "has_children"
+    ]
     ms = [m for m in ms if m not in routed]
-    res = crosstab_tests(df, ["has_children"], ms, weight=weight, p_adjust=p_adjust, correction=correction,
-                         alpha=alpha, codebook=cb)
+    res = crosstab_tests(
+        df,
+        ["has_children"],
+        ms,
+        weight=weight,
+        p_adjust=p_adjust,
+        correction=correction,
+        alpha=alpha,
+        codebook=cb,
+    )
     res.attrs["skipped"] = skipped + [f"{m} (asked only if has_children == 1)" for m in routed]
     return res
 
@@ -434,7 +552,16 @@ def family_by_needs(
     cb = codebook or load_codebook()
     doms, skipped_n = _need_cols(needs, df, cb)
     ms, skipped_m = _family_measures(measures, df, cb)
-    res = crosstab_tests(df, [f"need_{x}" for x in doms], ms, weight=weight, among=among, p_adjust=p_adjust,
-                         correction=correction, alpha=alpha, codebook=cb)
+    res = crosstab_tests(
+        df,
+        [f"need_{x}" for x in doms],
+        ms,
+        weight=weight,
+        among=among,
+        p_adjust=p_adjust,
+        correction=correction,
+        alpha=alpha,
+        codebook=cb,
+    )
     res.attrs["skipped"] = skipped_n + skipped_m
     return res

@@ -64,17 +64,31 @@ def _types(types: Sequence[str] | None, cb: Codebook) -> list[str]:
     out = list(types) if types is not None else list(cb.professional_types)
     bad = [t for t in out if t not in cb.professional_types]
     if bad:
-        raise ValueError(f"unknown professional type(s) {bad}; the codebook has {cb.professional_types}")
+        raise ValueError(
+            f"unknown professional type(s) {bad}; the codebook has {cb.professional_types}"
+        )
     return out
 
 
-def _rate(y: pd.Series, w: pd.Series | None, method: CIMethod, alpha: float,
-          cluster: pd.Series | None) -> dict[str, Any]:
+def _rate(
+    y: pd.Series, w: pd.Series | None, method: CIMethod, alpha: float, cluster: pd.Series | None
+) -> dict[str, Any]:
     """Rate row for a 0/1 series without missing values."""
     if len(y) == 0:
-        return {"rate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "effective_n": 0.0, "ci_method": method}
-    return proportion_interval(y.to_numpy(), None if w is None else w.to_numpy(), method, alpha,
-                               None if cluster is None else cluster.to_numpy())
+        return {
+            "rate": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "effective_n": 0.0,
+            "ci_method": method,
+        }
+    return proportion_interval(
+        y.to_numpy(),
+        None if w is None else w.to_numpy(),
+        method,
+        alpha,
+        None if cluster is None else cluster.to_numpy(),
+    )
 
 
 _RATE_COLS = ("rate", "ci_low", "ci_high", "effective_n", "ci_method")
@@ -146,12 +160,30 @@ def contact_rates(
         for t in tps:
             y = ys[t].reindex(sub.index)
             ok = y.notna() & okw
-            r = _rate(y[ok], None if w_all is None else w_all[ok.index[ok]],
-                      method, alpha, None if cluster is None else sub.loc[ok, cluster])
-            rows.append({**key, "type": t, "n": int(ok.sum()), "n_missing": int((~ok).sum()),
-                         "n_contact": int(y[ok].sum()), **{c: r[c] for c in _RATE_COLS}})
-    return T.finish(rows, [*byl, "type", "n", "n_missing", "n_contact", *_RATE_COLS], len(df), excluded,
-                    weighted=weight is not None)
+            r = _rate(
+                y[ok],
+                None if w_all is None else w_all[ok.index[ok]],
+                method,
+                alpha,
+                None if cluster is None else sub.loc[ok, cluster],
+            )
+            rows.append(
+                {
+                    **key,
+                    "type": t,
+                    "n": int(ok.sum()),
+                    "n_missing": int((~ok).sum()),
+                    "n_contact": int(y[ok].sum()),
+                    **{c: r[c] for c in _RATE_COLS},
+                }
+            )
+    return T.finish(
+        rows,
+        [*byl, "type", "n", "n_missing", "n_contact", *_RATE_COLS],
+        len(df),
+        excluded,
+        weighted=weight is not None,
+    )
 
 
 def policy_norm_gap(
@@ -191,20 +223,51 @@ def policy_norm_gap(
     for key, sub in T.groups(d, byl, cb, excluded):
         okw = T.usable_weight(w_all, sub.index)
         for nm in norms:
-            block = pd.concat([T.binary(sub, f"contact_{t}") for t in nm["requires_contact"]], axis=1)
-            met = pd.Series(np.where((block == 1).all(axis=1), 1.0,
-                                     np.where((block == 0).any(axis=1), 0.0, np.nan)), index=sub.index)
+            block = pd.concat(
+                [T.binary(sub, f"contact_{t}") for t in nm["requires_contact"]], axis=1
+            )
+            met = pd.Series(
+                np.where(
+                    (block == 1).all(axis=1), 1.0, np.where((block == 0).any(axis=1), 0.0, np.nan)
+                ),
+                index=sub.index,
+            )
             ok = met.notna() & okw
             r = _rate(met[ok], None if w_all is None else w_all[ok.index[ok]], method, alpha, None)
-            rows.append({**key, "norm": nm["id"], "n": int(ok.sum()), "n_missing": int((~ok).sum()),
-                         "n_met": int(met[ok].sum()), "rate": r["rate"], "ci_low": r["ci_low"],
-                         "ci_high": r["ci_high"], "gap": 1 - r["rate"], "effective_n": r["effective_n"],
-                         "ci_method": r["ci_method"]})
-    cols = [*byl, "norm", "n", "n_missing", "n_met", "rate", "ci_low", "ci_high", "gap", "effective_n", "ci_method"]
+            rows.append(
+                {
+                    **key,
+                    "norm": nm["id"],
+                    "n": int(ok.sum()),
+                    "n_missing": int((~ok).sum()),
+                    "n_met": int(met[ok].sum()),
+                    "rate": r["rate"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                    "gap": 1 - r["rate"],
+                    "effective_n": r["effective_n"],
+                    "ci_method": r["ci_method"],
+                }
+            )
+    cols = [
+        *byl,
+        "norm",
+        "n",
+        "n_missing",
+        "n_met",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "gap",
+        "effective_n",
+        "ci_method",
+    ]
     return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
 
 
-def _sat_vars(types: list[str], items: Sequence[str], d: pd.DataFrame, explicit: bool) -> list[tuple[str, str, str]]:
+def _sat_vars(
+    types: list[str], items: Sequence[str], d: pd.DataFrame, explicit: bool
+) -> list[tuple[str, str, str]]:
     out = []
     for t in types:
         for it in items:
@@ -246,7 +309,9 @@ def satisfaction(
     tps = _types(types, cb)
     byl = T.as_list(by)
     d = T.prepare(df, [f"contact_{t}" for t in tps] + byl + T.as_list(weight), cb)
-    triples = _sat_vars(tps, items if items is not None else SATISFACTION_ITEMS, d, items is not None)
+    triples = _sat_vars(
+        tps, items if items is not None else SATISFACTION_ITEMS, d, items is not None
+    )
     excluded: dict[str, int] = {}
     w_all = T.weights(d, weight)
     rows = []
@@ -260,12 +325,38 @@ def satisfaction(
             ww = None if w_all is None else w_all[ok.index[ok]]
             m = mean_interval(yy.to_numpy(), None if ww is None else ww.to_numpy(), alpha)
             sat = (yy >= 4).astype(float)
-            share = (float(np.average(sat, weights=ww)) if ww is not None else float(sat.mean())) if len(yy) else np.nan
-            rows.append({**key, "type": t, "item": it, "variable": var, "n": int(ok.sum()),
-                         "n_missing": int((contact & ~ok).sum()), "n_not_applicable": int((~contact).sum()),
-                         **m, "share_satisfied": share})
-    cols = [*byl, "type", "item", "variable", "n", "n_missing", "n_not_applicable",
-            "mean", "sd", "ci_low", "ci_high", "share_satisfied"]
+            share = (
+                (float(np.average(sat, weights=ww)) if ww is not None else float(sat.mean()))
+                if len(yy)
+                else np.nan
+            )
+            rows.append(
+                {
+                    **key,
+                    "type": t,
+                    "item": it,
+                    "variable": var,
+                    "n": int(ok.sum()),
+                    "n_missing": int((contact & ~ok).sum()),
+                    "n_not_applicable": int((~contact).sum()),
+                    **m,
+                    "share_satisfied": share,
+                }
+            )
+    cols = [
+        *byl,
+        "type",
+        "item",
+        "variable",
+        "n",
+        "n_missing",
+        "n_not_applicable",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+        "share_satisfied",
+    ]
     return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
 
 
@@ -312,10 +403,32 @@ def distribution(
         for v in values:
             hit = (xs[ok] == v).astype(float)
             r = _rate(hit, None if w_all is None else w_all[ok.index[ok]], method, alpha, None)
-            rows.append({**key, "variable": variable, "value": v, "n": int(ok.sum()),
-                         "n_missing": int((~ok).sum()), "n_value": int(hit.sum()), "share": r["rate"],
-                         "ci_low": r["ci_low"], "ci_high": r["ci_high"], "ci_method": r["ci_method"]})
-    cols = [*byl, "variable", "value", "n", "n_missing", "n_value", "share", "ci_low", "ci_high", "ci_method"]
+            rows.append(
+                {
+                    **key,
+                    "variable": variable,
+                    "value": v,
+                    "n": int(ok.sum()),
+                    "n_missing": int((~ok).sum()),
+                    "n_value": int(hit.sum()),
+                    "share": r["rate"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                    "ci_method": r["ci_method"],
+                }
+            )
+    cols = [
+        *byl,
+        "variable",
+        "value",
+        "n",
+        "n_missing",
+        "n_value",
+        "share",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+    ]
     return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
 
 
@@ -351,8 +464,20 @@ def satisfaction_distribution(
             excluded[key] = excluded.get(key, 0) + v
         frames.append(r.assign(type=t, item=it))
     byl = T.as_list(by)
-    cols = [*byl, "type", "item", "variable", "value", "n", "n_missing", "n_value", "share",
-            "ci_low", "ci_high", "ci_method"]
+    cols = [
+        *byl,
+        "type",
+        "item",
+        "variable",
+        "value",
+        "n",
+        "n_missing",
+        "n_value",
+        "share",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+    ]
     out = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
     out.attrs = {"n_rows": len(df), "n_excluded": excluded, "weighted": weight is not None}
     return out
@@ -389,16 +514,54 @@ def cooccurrence(
     ys = {t: T.binary(d, f"contact_{t}") for t in tps}
     rows = []
     for i, a in enumerate(tps):
-        for b in tps[i + 1:]:
+        for b in tps[i + 1 :]:
             ok = ys[a].notna() & ys[b].notna() & okw
-            r = association_2x2(ys[a][ok], ys[b][ok], None if w_all is None else w_all[ok], correction, alpha)
-            rows.append({"type_a": a, "type_b": b, "n": int(ok.sum()), "n_missing": int((~ok).sum()),
-                         "n_both": r["n_exposed_outcome"], "n_a_only": r["n_exposed_no_outcome"],
-                         "n_b_only": r["n_unexposed_outcome"], "n_neither": r["n_unexposed_no_outcome"],
-                         **{k: r[k] for k in ("phi", "odds_ratio", "ci_low", "ci_high", "or_correction",
-                                              "test", "statistic", "p_value")}})
-    cols = ["type_a", "type_b", "n", "n_missing", "n_both", "n_a_only", "n_b_only", "n_neither", "phi",
-            "odds_ratio", "ci_low", "ci_high", "or_correction", "test", "statistic", "p_value"]
+            r = association_2x2(
+                ys[a][ok], ys[b][ok], None if w_all is None else w_all[ok], correction, alpha
+            )
+            rows.append(
+                {
+                    "type_a": a,
+                    "type_b": b,
+                    "n": int(ok.sum()),
+                    "n_missing": int((~ok).sum()),
+                    "n_both": r["n_exposed_outcome"],
+                    "n_a_only": r["n_exposed_no_outcome"],
+                    "n_b_only": r["n_unexposed_outcome"],
+                    "n_neither": r["n_unexposed_no_outcome"],
+                    **{
+                        k: r[k]
+                        for k in (
+                            "phi",
+                            "odds_ratio",
+                            "ci_low",
+                            "ci_high",
+                            "or_correction",
+                            "test",
+                            "statistic",
+                            "p_value",
+                        )
+                    },
+                }
+            )
+    cols = [
+        "type_a",
+        "type_b",
+        "n",
+        "n_missing",
+        "n_both",
+        "n_a_only",
+        "n_b_only",
+        "n_neither",
+        "phi",
+        "odds_ratio",
+        "ci_low",
+        "ci_high",
+        "or_correction",
+        "test",
+        "statistic",
+        "p_value",
+    ]
     return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
 
 
@@ -476,11 +639,36 @@ def family_contact_rates(
             else:
                 mi = mean_interval(xs.to_numpy(), None if ww is None else ww.to_numpy(), alpha)
                 measure, mc, sc = "share_gt0_and_mean", mi["mean"], mi["sd"]
-            rows.append({**key, "variable": m, "measure": measure, "n": int(ok.sum()),
-                         "n_missing": int((app & ~ok).sum()), "n_not_applicable": int((~app).sum()),
-                         "n_any": int(anyone.sum()), **{c: r[c] for c in ("rate", "ci_low", "ci_high")},
-                         "mean_count": mc, "sd_count": sc, "effective_n": r["effective_n"],
-                         "ci_method": r["ci_method"]})
-    cols = [*byl, "variable", "measure", "n", "n_missing", "n_not_applicable", "n_any", "rate", "ci_low",
-            "ci_high", "mean_count", "sd_count", "effective_n", "ci_method"]
+            rows.append(
+                {
+                    **key,
+                    "variable": m,
+                    "measure": measure,
+                    "n": int(ok.sum()),
+                    "n_missing": int((app & ~ok).sum()),
+                    "n_not_applicable": int((~app).sum()),
+                    "n_any": int(anyone.sum()),
+                    **{c: r[c] for c in ("rate", "ci_low", "ci_high")},
+                    "mean_count": mc,
+                    "sd_count": sc,
+                    "effective_n": r["effective_n"],
+                    "ci_method": r["ci_method"],
+                }
+            )
+    cols = [
+        *byl,
+        "variable",
+        "measure",
+        "n",
+        "n_missing",
+        "n_not_applicable",
+        "n_any",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "mean_count",
+        "sd_count",
+        "effective_n",
+        "ci_method",
+    ]
     return T.finish(rows, cols, len(df), excluded, weighted=weight is not None, skipped=skipped)

@@ -97,14 +97,20 @@ def wilson_interval(successes: float, n: float, alpha: float = 0.05) -> tuple[fl
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
-def clopper_pearson_interval(successes: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
+def clopper_pearson_interval(
+    successes: float, n: float, alpha: float = 0.05
+) -> tuple[float, float]:
     """Clopper-Pearson ("exact", beta-quantile) interval for ``successes / n``."""
     if n < 0 or successes < 0 or successes > n + 1e-9:
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return (np.nan, np.nan)
     lo = 0.0 if successes <= 0 else float(stats.beta.ppf(alpha / 2, successes, n - successes + 1))
-    hi = 1.0 if successes >= n else float(stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
+    hi = (
+        1.0
+        if successes >= n
+        else float(stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
+    )
     return (lo, hi)
 
 
@@ -191,7 +197,13 @@ def proportion_interval(
         label = f"{method} (Kish effective n)"
     fn = wilson_interval if method == "wilson" else clopper_pearson_interval
     lo, hi = fn(min(x, n), n, alpha)
-    return {"rate": x / n if n > 0 else np.nan, "ci_low": lo, "ci_high": hi, "effective_n": n, "ci_method": label}
+    return {
+        "rate": x / n if n > 0 else np.nan,
+        "ci_low": lo,
+        "ci_high": hi,
+        "effective_n": n,
+        "ci_method": label,
+    }
 
 
 def mean_interval(
@@ -247,7 +259,9 @@ def weighted_table(
     return out
 
 
-def odds_ratio(table: Sequence[Sequence[float]] | np.ndarray, alpha: float = 0.05) -> dict[str, Any]:
+def odds_ratio(
+    table: Sequence[Sequence[float]] | np.ndarray, alpha: float = 0.05
+) -> dict[str, Any]:
     """Odds ratio ``(a d) / (b c)`` of the 2x2 table ``[[a, b], [c, d]]`` with a Woolf interval.
 
     Rows are exposure yes/no, columns outcome yes/no. If any cell is zero, 0.5 is added to all
@@ -331,8 +345,14 @@ def contingency_test(
     or ``"not testable"`` (fewer than 2 non-empty rows or columns).
     """
     t = _drop_empty(np.asarray(table, dtype=float))
-    out: dict[str, Any] = {"test": "not testable", "statistic": np.nan, "dof": np.nan,
-                           "p_value": np.nan, "min_expected": np.nan, "cramers_v": np.nan}
+    out: dict[str, Any] = {
+        "test": "not testable",
+        "statistic": np.nan,
+        "dof": np.nan,
+        "p_value": np.nan,
+        "min_expected": np.nan,
+        "cramers_v": np.nan,
+    }
     if t.ndim != 2 or min(t.shape) < 2:
         return out
     chi2_u, p_u, dof, expected = stats.chi2_contingency(t, correction=False)
@@ -345,8 +365,11 @@ def contingency_test(
             stat, p = stats.fisher_exact(ti)
             out.update(test="fisher", statistic=float(stat), p_value=float(p))
         else:
-            out.update(test="fisher-freeman-halton (monte carlo)", statistic=float(chi2_u),
-                       p_value=_ffh_monte_carlo(ti, n_resamples, seed))
+            out.update(
+                test="fisher-freeman-halton (monte carlo)",
+                statistic=float(chi2_u),
+                p_value=_ffh_monte_carlo(ti, n_resamples, seed),
+            )
         return out
     if correction and t.shape == (2, 2):
         chi2_c, p_c, _, _ = stats.chi2_contingency(t, correction=True)
@@ -368,7 +391,9 @@ def _ffh_monte_carlo(t: np.ndarray, n_resamples: int, seed: int) -> float:
     return (hits + 1) / (n_resamples + 1)
 
 
-def adjust_pvalues(p: Sequence[float] | np.ndarray | pd.Series, method: PAdjust = "holm") -> np.ndarray:
+def adjust_pvalues(
+    p: Sequence[float] | np.ndarray | pd.Series, method: PAdjust = "holm"
+) -> np.ndarray:
     """Adjust a family of p-values (Holm, Benjamini-Hochberg ``"fdr_bh"``, Bonferroni, none).
 
     NaN p-values are left out of the family and returned as NaN.
@@ -436,7 +461,9 @@ def association_2x2(
     if counts[0].sum() > 0 and counts[1].sum() > 0:
         orr = odds_ratio(ts, alpha)
         if weights is not None:  # point estimate from the weighted table (scale-free)
-            orr["odds_ratio"] = odds_ratio(tw + (0.5 if orr["or_correction"] == "haldane" else 0.0))["odds_ratio"]
+            orr["odds_ratio"] = odds_ratio(
+                tw + (0.5 if orr["or_correction"] == "haldane" else 0.0)
+            )["odds_ratio"]
     else:
         orr = {"odds_ratio": np.nan, "ci_low": np.nan, "ci_high": np.nan, "or_correction": "none"}
     test = contingency_test(ts, correction=correction)

@@ -36,10 +36,15 @@ Lang = Literal["en", "nl"]
 
 _TEXT = {
     "share": {"en": "Share with contact (95% CI)", "nl": "Aandeel met contact (95%-BI)"},
-    "family_share": {"en": "Share with at least one (95% CI)", "nl": "Aandeel met minstens een (95%-BI)"},
+    "family_share": {
+        "en": "Share with at least one (95% CI)",
+        "nl": "Aandeel met minstens een (95%-BI)",
+    },
     "or": {"en": "Odds ratio (95% CI, log scale)", "nl": "Odds ratio (95%-BI, logschaal)"},
-    "suppressed": {"en": "{k} estimate(s) based on fewer than {t} respondents not shown",
-                   "nl": "{k} schatting(en) met minder dan {t} respondenten niet getoond"},
+    "suppressed": {
+        "en": "{k} estimate(s) based on fewer than {t} respondents not shown",
+        "nl": "{k} schatting(en) met minder dan {t} respondenten niet getoond",
+    },
     "matched": {"en": "matched need", "nl": "passend probleem"},
     "other": {"en": "other", "nl": "overig"},
 }
@@ -58,7 +63,14 @@ def _visible(df: pd.DataFrame, threshold: int | None) -> tuple[pd.DataFrame, int
 def _note(fig: Figure, k: int, threshold: int | None, lang: Lang) -> None:
     if k:
         thr = load_codebook().disclosure_threshold if threshold is None else threshold
-        fig.text(0.01, 0.005, _TEXT["suppressed"][lang].format(k=k, t=thr), fontsize=7, ha="left", va="bottom")
+        fig.text(
+            0.01,
+            0.005,
+            _TEXT["suppressed"][lang].format(k=k, t=thr),
+            fontsize=7,
+            ha="left",
+            va="bottom",
+        )
 
 
 def _dot_plot(
@@ -85,7 +97,12 @@ def _dot_plot(
         pos = {c: i for i, c in enumerate(cats)}
         y = np.array([pos[c] for c in sub[category]], dtype=float) - 0.4 + step * (j + 0.5)
         rate = sub["rate"].to_numpy(dtype=float)
-        err = np.vstack([rate - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - rate])
+        err = np.vstack(
+            [
+                rate - sub["ci_low"].to_numpy(dtype=float),
+                sub["ci_high"].to_numpy(dtype=float) - rate,
+            ]
+        )
         lab = None if s is None else str(value_label(series, s, lang, cb))
         ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, capsize=2, label=lab)
     ax.set_yticks(range(len(cats)))
@@ -139,7 +156,9 @@ def family_contact_figure(
     cb = codebook or load_codebook()
     if series is not None and series not in rates.columns:
         raise ValueError(f"series column {series!r} not in the result frame")
-    return _dot_plot(rates, "variable", series, lang, threshold, _TEXT["family_share"][lang], cb, title)
+    return _dot_plot(
+        rates, "variable", series, lang, threshold, _TEXT["family_share"][lang], cb, title
+    )
 
 
 def forest_plot(
@@ -160,23 +179,49 @@ def forest_plot(
         if c not in result.columns:
             raise ValueError(f"the result frame has no column {c!r}")
     vis, k = _visible(result, threshold)
-    vis = vis.loc[np.isfinite(vis["odds_ratio"].astype(float)) & (vis["odds_ratio"].astype(float) > 0)]
+    vis = vis.loc[
+        np.isfinite(vis["odds_ratio"].astype(float)) & (vis["odds_ratio"].astype(float) > 0)
+    ]
     t_rank = {t: i for i, t in enumerate(cb.professional_types)}
     d_rank = {d: i for i, d in enumerate(cb.domains)}
-    vis = vis.iloc[np.lexsort((vis["need"].map(d_rank).fillna(99).to_numpy(),
-                               vis["type"].map(t_rank).fillna(99).to_numpy()))]
+    vis = vis.iloc[
+        np.lexsort(
+            (
+                vis["need"].map(d_rank).fillna(99).to_numpy(),
+                vis["type"].map(t_rank).fillna(99).to_numpy(),
+            )
+        )
+    ]
     fig = Figure(figsize=(7.5, 0.22 * max(len(vis), 1) + 1.5))
     ax = fig.add_subplot(1, 1, 1)
-    labels = [f"{value_label('type', t, lang, cb)}: {value_label('need', n, lang, cb)}"
-              for t, n in zip(vis["type"], vis["need"], strict=True)]
+    labels = [
+        f"{value_label('type', t, lang, cb)}: {value_label('need', n, lang, cb)}"
+        for t, n in zip(vis["type"], vis["need"], strict=True)
+    ]
     y = np.arange(len(vis))
     orr = vis["odds_ratio"].to_numpy(dtype=float)
-    err = np.vstack([orr - vis["ci_low"].to_numpy(dtype=float), vis["ci_high"].to_numpy(dtype=float) - orr])
-    matched = vis["matched"].to_numpy(dtype=bool) if "matched" in vis else np.zeros(len(vis), dtype=bool)
-    for mask, face, lab in ((matched, "C0", _TEXT["matched"][lang]), (~matched, "white", _TEXT["other"][lang])):
+    err = np.vstack(
+        [orr - vis["ci_low"].to_numpy(dtype=float), vis["ci_high"].to_numpy(dtype=float) - orr]
+    )
+    matched = (
+        vis["matched"].to_numpy(dtype=bool) if "matched" in vis else np.zeros(len(vis), dtype=bool)
+    )
+    for mask, face, lab in (
+        (matched, "C0", _TEXT["matched"][lang]),
+        (~matched, "white", _TEXT["other"][lang]),
+    ):
         if mask.any():
-            ax.errorbar(orr[mask], y[mask], xerr=err[:, mask], fmt="o", ms=4, capsize=2, color="C0",
-                        markerfacecolor=face, label=lab)
+            ax.errorbar(
+                orr[mask],
+                y[mask],
+                xerr=err[:, mask],
+                fmt="o",
+                ms=4,
+                capsize=2,
+                color="C0",
+                markerfacecolor=face,
+                label=lab,
+            )
     ax.axvline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
     plain = FuncFormatter(lambda v, _pos: f"{v:g}")

@@ -114,8 +114,14 @@ def suppression_mask(
     excl = set(EXCLUSION_COLUMNS if exclusion_cols is None else exclusion_cols)
     if stat_cols is None:
         keys = _key_columns()
-        stats_ = [c for c in df.columns if c not in counts and str(c) not in keys
-                  and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+        stats_ = [
+            c
+            for c in df.columns
+            if c not in counts
+            and str(c) not in keys
+            and pd.api.types.is_numeric_dtype(df[c])
+            and not pd.api.types.is_bool_dtype(df[c])
+        ]
     else:
         stats_ = list(stat_cols)
     small = pd.DataFrame(False, index=df.index, columns=df.columns)
@@ -173,7 +179,9 @@ def suppress_small_cells(
         number of cells masked.
     """
     thr = _default_threshold(threshold)
-    small, stat = suppression_mask(df, count_cols, thr, exclusion_cols=exclusion_cols, stat_cols=stat_cols)
+    small, stat = suppression_mask(
+        df, count_cols, thr, exclusion_cols=exclusion_cols, stat_cols=stat_cols
+    )
     out = df.copy()
     n = 0
     for c in df.columns:

@@ -88,7 +88,9 @@ def column_label(name: str, lang: Lang = "en", codebook: Codebook | None = None)
     return str(name)
 
 
-def value_label(column: str, value: Any, lang: Lang = "en", codebook: Codebook | None = None) -> Any:
+def value_label(
+    column: str, value: Any, lang: Lang = "en", codebook: Codebook | None = None
+) -> Any:
     """Label of ``value`` in ``column`` (concept, variable name, value label or result code)."""
     cb = codebook or load_codebook()
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -194,11 +196,17 @@ def format_table(
         vals = sup[c].tolist()
         if labels and c == "value" and row_vars is not None:
             # a long distribution: label each value by its own row's variable
-            vals = [value_label(str(var), v, lang, cb) if str(var) in cb["prisoners"] else v
-                    for var, v in zip(row_vars, vals, strict=True)]
+            vals = [
+                value_label(str(var), v, lang, cb) if str(var) in cb["prisoners"] else v
+                for var, v in zip(row_vars, vals, strict=True)
+            ]
         elif labels and not is_count_column(c):
-            vals = [value_label(str(c), v, lang, cb) if not _is_number(v) or str(c) in cb["prisoners"]
-                    else v for v in vals]
+            vals = [
+                value_label(str(c), v, lang, cb)
+                if not _is_number(v) or str(c) in cb["prisoners"]
+                else v
+                for v in vals
+            ]
         out[str(c)] = [_fmt_number(str(c), v, digits) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
     out.columns = headers
@@ -208,13 +216,19 @@ def format_table(
 
 def _note(ft: pd.DataFrame, cb: Codebook) -> str | None:
     if ft.attrs.get("n_suppressed", 0) > 0:
-        return _labels(cb)["notes"]["suppressed"][ft.attrs["lang"]].format(threshold=ft.attrs["threshold"])
+        return _labels(cb)["notes"]["suppressed"][ft.attrs["lang"]].format(
+            threshold=ft.attrs["threshold"]
+        )
     return None
 
 
 def _align(df: pd.DataFrame, ft: pd.DataFrame) -> list[str]:
-    return ["r" if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) else "l"
-            for c in df.columns]
+    return [
+        "r"
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        else "l"
+        for c in df.columns
+    ]
 
 
 def to_markdown(
@@ -262,7 +276,9 @@ def to_html(
     parts = [f'<table class="{e(css_class)}">']
     if caption:
         parts.append(f"<caption>{e(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in ft.columns) + "</tr></thead>")
+    parts.append(
+        "<thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in ft.columns) + "</tr></thead>"
+    )
     parts.append("<tbody>")
     for row in ft.itertuples(index=False):
         cells = "".join(
@@ -279,9 +295,19 @@ def to_html(
 
 
 _LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "–": "--",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "–": "--",
 }
 
 
