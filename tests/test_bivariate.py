@@ -65,7 +65,8 @@ def test_needs_vs_contact_against_scipy_and_statsmodels(df):
         and not res[(res["need"] == "health") & (res["type"] == "mentor")]["matched"].iloc[0]
     )
     assert (
-        res["matched"] == [n in CB.matched_needs(ty) for n, ty in zip(res["need"], res["type"], strict=True)]
+        res["matched"]
+        == [n in CB.matched_needs(ty) for n, ty in zip(res["need"], res["type"], strict=True)]
     ).all()
 
 

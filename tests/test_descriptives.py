@@ -155,6 +155,13 @@ def test_satisfaction_distribution_shares(df):
     m = res[res["type"] == "mentor"]
     counts = df.loc[df["contact_mentor"] == 1, "sat_mentor"].value_counts()
     assert list(m["n_value"]) == [int(counts.get(v, 0)) for v in [1.0, 2.0, 3.0, 4.0, 5.0]]
+    two = satisfaction_distribution(
+        df.assign(sat_freq_mentor=df["sat_mentor"]), types=["mentor"], items=["sat", "sat_freq"]
+    )
+    assert len(two) == 10
+    assert two.attrs["n_excluded"] == {
+        "contact_mentor not 1": int((df["contact_mentor"] != 1).sum())
+    }
 
 
 def test_cooccurrence_phi_and_or(df):

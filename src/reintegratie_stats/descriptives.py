@@ -461,7 +461,7 @@ def satisfaction_distribution(
         r = distribution(d2, var, by, among="_contact", weight=weight, alpha=alpha, codebook=cb)
         for k, v in r.attrs["n_excluded"].items():
             key = k.replace("_contact", f"contact_{t}")
-            excluded[key] = excluded.get(key, 0) + v
+            excluded[key] = v  # the same rows for every item of the type: count once
         frames.append(r.assign(type=t, item=it))
     byl = T.as_list(by)
     cols = [
