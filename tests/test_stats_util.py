@@ -93,6 +93,26 @@ def test_linearized_interval_by_hand():
     assert (lo, hi) == pytest.approx((max(0, pw - Z * se), min(1, pw + Z * se)))
 
 
+def test_clustered_linearization_matches_statsmodels_cluster_robust_wls():
+    # Independent route: WLS of y on a constant with a cluster-robust (CR0) covariance gives the
+    # weighted mean and the sandwich SE; ours adds the usual C / (C - 1) factor.
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(9)
+    cl = rng.integers(0, 15, 600)
+    y = rng.binomial(1, 0.2 + 0.03 * (cl % 5), 600).astype(float)
+    w = rng.uniform(0.3, 3.0, 600)
+    fit = sm.WLS(y, np.ones((600, 1)), weights=w).fit(
+        cov_type="cluster", cov_kwds={"groups": cl, "use_correction": False}
+    )
+    se = float(fit.bse[0]) * math.sqrt(15 / 14)
+    p, lo, hi = linearized_proportion_interval(y, w, cluster=cl)
+    assert p == pytest.approx(float(fit.params[0]))
+    assert (lo, hi) == pytest.approx((p - Z * se, p + Z * se))
+    r = proportion_interval(y, w, method="linearization", cluster=cl)
+    assert r["ci_method"] == "linearization (clustered)" and r["ci_low"] == pytest.approx(lo)
+
+
 def test_proportion_interval_rejects_non_binary():
     with pytest.raises(ValueError, match="0/1"):
         proportion_interval([0, 1, 2])

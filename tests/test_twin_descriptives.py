@@ -172,3 +172,28 @@ def test_satisfaction_internal_and_care_volunteer_high_probation_municipality_lo
     high = [t for t in CB.professional_types if t not in low]
     assert sat.loc[high, "ci_low"].min() > sat.loc[low, "ci_high"].max()
     assert (sat.loc[high, "mean"] > 3.5).all() and (sat.loc[low, "mean"] < 3.5).all()
+
+
+def test_family_measures_on_the_twin(twin):
+    from reintegratie_stats.bivariate import family_by_children
+    from reintegratie_stats.descriptives import family_contact_rates
+
+    rates = family_contact_rates(twin, by="regime")
+    present = [m for m in CB.family_contact if m in twin.columns]
+    assert set(rates["variable"]) == set(present) and rates.attrs["skipped"] == []
+    vc = (
+        family_contact_rates(twin, among="has_children")
+        .set_index("variable")
+        .loc["visits_children"]
+    )
+    assert vc["n"] + vc["n_missing"] == (twin["has_children"] == 1).sum()
+    # DGP: the family room is used more by prisoners with children or a partner; the family
+    # approach (shells 1-3) is for fathers only
+    res = family_by_children(twin).set_index("outcome")
+    assert (
+        res.loc["family_room_visit", "odds_ratio"] > 1
+        and res.loc["family_room_visit", "p_adjusted"] < 0.05
+    )
+    shell = res.loc["family_approach_shell"]
+    assert shell["n_unexposed_outcome"] == 0 and shell["or_correction"] == "haldane"
+    assert shell["odds_ratio"] > 1
