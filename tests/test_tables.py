@@ -53,7 +53,7 @@ PARSERS = {
     "latex": (to_latex, latex_cells),
 }
 INT = re.compile(r"^-?\d+$")
-NUM = re.compile(r"-?\d+(?:\.\d+)?")
+NUM = re.compile(r"-?\d+(?:[.,]\d+)?")  # Dutch tables use a decimal comma
 
 
 def small_group_results() -> list[pd.DataFrame]:
@@ -196,6 +196,8 @@ def test_labels_from_the_codebook():
     ]
     assert en.iloc[1, :3].tolist() == ["Remand centre", "Care professional", "No"]
     assert en["Share"].tolist() == ["0.12", "0.50"] and en["p"].tolist() == ["<0.001", "0.200"]
+    assert nl["Aandeel"].tolist() == ["0,12", "0,50"] and nl["p"].tolist() == ["<0,001", "0,200"]
+    assert format_table(df, lang="nl", decimal=".")["p"].tolist() == ["<0.001", "0.200"]
     assert format_table(df, labels=False).columns.tolist() == df.columns.tolist()
     with pytest.raises(ValueError, match="lang"):
         format_table(df, lang="de")
@@ -215,3 +217,37 @@ def test_renderers_escape_and_note():
     h = to_html(df)
     assert "a &amp; b|c" in h and "&lt;10" in h and "<tfoot>" in h
     assert "<tfoot>" not in to_html(df.assign(n=50))
+
+
+def test_percent_scales_shares_not_odds_ratio_intervals():
+    rates = pd.DataFrame(
+        {
+            "type": ["care"],
+            "n": [200],
+            "rate": [0.2345],
+            "ci_low": [0.18],
+            "ci_high": [0.29],
+            "effective_n": [187.234],
+        }
+    )
+    ft = format_table(rates, percent=True, digits=1)
+    assert ft.iloc[0, 2:].tolist() == ["23.4", "18.0", "29.0", "187.2"]
+    nv = pd.DataFrame(
+        {
+            "need": ["id"],
+            "type": ["care"],
+            "n": [300],
+            "rate_exposed": [0.5],
+            "odds_ratio": [1.5],
+            "ci_low": [1.1],
+            "ci_high": [2.0],
+        }
+    )
+    assert format_table(nv, percent=True, digits=1).iloc[0, 3:].tolist() == [
+        "50.0",
+        "1.5",
+        "1.1",
+        "2.0",
+    ]
+    dist = pd.DataFrame({"variable": ["age"], "value": [30.0], "n": [50], "share": [0.1]})
+    assert format_table(dist).iloc[0, 1] == "30"

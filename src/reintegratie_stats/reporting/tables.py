@@ -18,17 +18,18 @@ Examples
 >>> import pandas as pd
 >>> df = pd.DataFrame({"type": ["probation", "care"], "n": [250, 8], "rate": [0.4412, 0.25]})
 >>> format_table(df, lang="nl").to_dict("list")
-{'Professional': ['Reclassering', 'Zorgprofessional'], 'n': ['250', '<10'], 'Aandeel': ['0.441', '–']}
->>> print(to_markdown(df, threshold=0))
+{'Professional': ['Reclassering', 'Zorgprofessional'], 'n': ['250', '<10'], 'Aandeel': ['0,441', '–']}
+>>> print(to_markdown(df, threshold=0, percent=True, digits=1))
 | Professional | n | Share |
 | --- | ---: | ---: |
-| Probation service | 250 | 0.441 |
-| Care professional | 8 | 0.250 |
+| Probation service | 250 | 44.1 |
+| Care professional | 8 | 25.0 |
 """
 
 from __future__ import annotations
 
 import html
+import re
 from functools import cache
 from typing import Any, Literal
 
@@ -126,7 +127,37 @@ def _as_number(v: Any) -> Any:
     return int(f) if f.is_integer() else f
 
 
-def _fmt_number(col: str, v: Any, digits: int) -> str:
+#: Shares (0-1) that ``percent=True`` shows as percentages.
+PERCENT_COLUMNS: tuple[str, ...] = (
+    "rate",
+    "rate_exposed",
+    "rate_unexposed",
+    "rate_difference",
+    "share",
+    "share_satisfied",
+    "gap",
+)
+#: Columns shown with one decimal whatever ``digits`` says.
+ONE_DECIMAL: tuple[str, ...] = ("effective_n",)
+
+
+def _percent_columns(df: pd.DataFrame) -> set[str]:
+    cols = {c for c in df.columns if c in PERCENT_COLUMNS}
+    # an interval belongs to the share unless the frame's interval is that of an odds ratio
+    if ("rate" in cols or "share" in cols) and "odds_ratio" not in df.columns:
+        cols |= {c for c in ("ci_low", "ci_high") if c in df.columns}
+    return cols
+
+
+def _fmt_number(col: str, v: Any, digits: int, decimal: str = ".", scale: float = 1.0) -> str:
+    out = _fmt_plain(col, v, digits, scale)
+    return out.replace(".", decimal) if decimal != "." and _NUMERIC_TEXT.match(out) else out
+
+
+_NUMERIC_TEXT = re.compile(r"^[<\-]?\d+(\.\d+)?$")
+
+
+def _fmt_plain(col: str, v: Any, digits: int, scale: float) -> str:
     if isinstance(v, str):
         return v
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
@@ -142,9 +173,11 @@ def _fmt_number(col: str, v: Any, digits: int) -> str:
         return f"{int(f)}"
     if col in P_COLUMNS:
         return "<0.001" if f < 0.001 else f"{f:.3f}"
-    if col == "dof" and f.is_integer():
+    if col in ("dof", "value") and f.is_integer():
         return f"{int(f)}"
-    return f"{f:.{digits}f}"
+    if col in ONE_DECIMAL:
+        return f"{f:.1f}"
+    return f"{f * scale:.{digits}f}"
 
 
 def format_table(
@@ -154,6 +187,8 @@ def format_table(
     threshold: int | None = None,
     *,
     labels: bool = True,
+    percent: bool = False,
+    decimal: str | None = None,
     codebook: Codebook | None = None,
     count_cols: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -172,6 +207,11 @@ def format_table(
         suppression off (for internal use only, never for published output).
     labels : bool
         Replace codes and headers by labels (False keeps the canonical names).
+    percent : bool
+        Show shares (``rate*``, ``share*``, ``gap`` and their ``ci_low``/``ci_high``, never an
+        odds-ratio interval) as percentages with ``digits`` decimals.
+    decimal : str, optional
+        Decimal separator; default ``","`` for Dutch and ``"."`` for English.
     codebook : Codebook, optional
     count_cols : list of str, optional
         Count columns when they do not follow the naming convention (see
@@ -189,6 +229,8 @@ def format_table(
     cb = codebook or load_codebook()
     thr = cb.disclosure_threshold if threshold is None else int(threshold)
     sup, n_sup = suppress_small_cells(df, count_cols=count_cols, threshold=thr)
+    dec = decimal if decimal is not None else ("," if lang == "nl" else ".")
+    pct = _percent_columns(df) if percent else set()
     out = pd.DataFrame(index=range(len(sup)))
     headers = []
     row_vars = sup["variable"].tolist() if "variable" in sup.columns else None
@@ -207,7 +249,8 @@ def format_table(
                 else v
                 for v in vals
             ]
-        out[str(c)] = [_fmt_number(str(c), v, digits) for v in vals]
+        scale = 100.0 if c in pct else 1.0
+        out[str(c)] = [_fmt_number(str(c), v, digits, dec, scale) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
     out.columns = headers
     out.attrs = {"n_suppressed": n_sup, "threshold": thr, "lang": lang}
@@ -239,10 +282,14 @@ def to_markdown(
     *,
     caption: str | None = None,
     codebook: Codebook | None = None,
+    **fmt: Any,
 ) -> str:
-    """Render ``df`` as a GitHub-flavoured Markdown table (via :func:`format_table`)."""
+    """Render ``df`` as a GitHub-flavoured Markdown table (via :func:`format_table`).
+
+    Extra keywords (``percent``, ``decimal``, ``labels``, ``count_cols``) go to :func:`format_table`.
+    """
     cb = codebook or load_codebook()
-    ft = format_table(df, lang, digits, threshold, codebook=cb)
+    ft = format_table(df, lang, digits, threshold, codebook=cb, **fmt)
     esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
     align = _align(df, ft)
     lines = []
@@ -267,10 +314,11 @@ def to_html(
     caption: str | None = None,
     codebook: Codebook | None = None,
     css_class: str = "rs-table",
+    **fmt: Any,
 ) -> str:
-    """Render ``df`` as an HTML ``<table>`` (escaped; via :func:`format_table`)."""
+    """Render ``df`` as an HTML ``<table>`` (escaped; via :func:`format_table`, which gets ``fmt``)."""
     cb = codebook or load_codebook()
-    ft = format_table(df, lang, digits, threshold, codebook=cb)
+    ft = format_table(df, lang, digits, threshold, codebook=cb, **fmt)
     align = _align(df, ft)
     e = html.escape
     parts = [f'<table class="{e(css_class)}">']
@@ -324,10 +372,11 @@ def to_latex(
     caption: str | None = None,
     label: str | None = None,
     codebook: Codebook | None = None,
+    **fmt: Any,
 ) -> str:
-    """Render ``df`` as a LaTeX ``table`` with a booktabs ``tabular`` (via :func:`format_table`)."""
+    """Render ``df`` as a LaTeX ``table`` with a booktabs ``tabular`` (via :func:`format_table`, which gets ``fmt``)."""
     cb = codebook or load_codebook()
-    ft = format_table(df, lang, digits, threshold, codebook=cb)
+    ft = format_table(df, lang, digits, threshold, codebook=cb, **fmt)
     align = "".join(_align(df, ft))
     lines = [r"\begin{table}[htbp]", r"\centering"]
     if caption:
