@@ -230,7 +230,7 @@ def test_percent_scales_shares_not_odds_ratio_intervals():
             "effective_n": [187.234],
         }
     )
-    ft = format_table(rates, percent=True, digits=1)
+    ft = format_table(rates, percent=True, digits=1, pct_digits=1)
     assert ft.iloc[0, 2:].tolist() == ["23.4", "18.0", "29.0", "187.2"]
     nv = pd.DataFrame(
         {
@@ -251,3 +251,25 @@ def test_percent_scales_shares_not_odds_ratio_intervals():
     ]
     dist = pd.DataFrame({"variable": ["age"], "value": [30.0], "n": [50], "share": [0.1]})
     assert format_table(dist).iloc[0, 1] == "30"
+
+
+def test_write_chapter_tables(tmp_path):
+    from reintegratie_stats.reporting.chapter_tables import write_chapter_tables
+
+    d = simulate_prisoners(400, seed=2)
+    paths = write_chapter_tables(d, tmp_path, lang="nl", formats=("md", "tex"))
+    names = {p.name for p in paths}
+    assert {
+        "contact_rates_by_regime.md",
+        "needs_vs_contact.tex",
+        "fig_needs_vs_contact_forest.png",
+    } <= names
+    for p in paths:
+        if p.suffix == ".md":
+            head, rows = md_cells(p.read_text(encoding="utf-8"))
+            # labels may hold digits ("Eerste 6 weken"); every count header starts with "n"
+            keep = [i for i, h in enumerate(head) if h == "n" or h.startswith("n ")]
+            ints = [int(r[i]) for r in rows for i in keep if INT.match(r[i])]
+            assert ints and min(ints) >= THR, p.name
+    with pytest.raises(ValueError, match="docx"):
+        write_chapter_tables(d, tmp_path, formats=("docx",))

@@ -50,6 +50,7 @@ from .stats_util import (
 )
 
 __all__ = [
+    "chapter3_results",
     "contact_by_phase",
     "crosstab_tests",
     "family_by_children",
@@ -565,3 +566,30 @@ def family_by_needs(
     )
     res.attrs["skipped"] = skipped_n + skipped_m
     return res
+
+
+def chapter3_results(
+    df: pd.DataFrame,
+    *,
+    weight: str | None = None,
+    p_adjust: PAdjust = "holm",
+    codebook: Codebook | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every chapter-3 and family cross-table in one dict (name -> tidy frame), in report order."""
+    cb = codebook or load_codebook()
+    out = {
+        "needs_vs_contact": needs_vs_contact(df, weight=weight, p_adjust=p_adjust, codebook=cb),
+        "no_contact_by_need": no_contact_by_need(df, weight=weight, p_adjust=p_adjust, codebook=cb),
+        "no_contact_by_n_needs": no_contact_by_n_needs(df, weight=weight, codebook=cb),
+    }
+    if "phase" in df.columns or "weeks_detained" in df.columns:
+        out["contact_by_phase"] = contact_by_phase(
+            df, weight=weight, p_adjust=p_adjust, codebook=cb
+        )
+    if any(m in df.columns for m in cb.family_contact):
+        if "has_children" in df.columns:
+            out["family_by_children"] = family_by_children(
+                df, weight=weight, p_adjust=p_adjust, codebook=cb
+            )
+        out["family_by_needs"] = family_by_needs(df, weight=weight, p_adjust=p_adjust, codebook=cb)
+    return out

@@ -47,6 +47,7 @@ from .stats_util import CIMethod, association_2x2, mean_interval, proportion_int
 
 __all__ = [
     "SATISFACTION_ITEMS",
+    "chapter2_results",
     "contact_rates",
     "cooccurrence",
     "distribution",
@@ -672,3 +673,56 @@ def family_contact_rates(
         "ci_method",
     ]
     return T.finish(rows, cols, len(df), excluded, weighted=weight is not None, skipped=skipped)
+
+
+def _groupable(df: pd.DataFrame, col: str) -> bool:
+    """The column is present, or derivable from ``weeks_detained`` (phase, length band)."""
+    return col in df.columns or (
+        col in ("phase", "detention_length_band") and "weeks_detained" in df.columns
+    )
+
+
+def chapter2_results(
+    df: pd.DataFrame, *, weight: str | None = None, codebook: Codebook | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every chapter-2 and family-rate table in one dict (name -> tidy frame), in report order.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> cb = load_codebook()
+    >>> rng = np.random.default_rng(3)
+    >>> df = pd.DataFrame({f"contact_{t}": rng.binomial(1, 0.4, 100).astype(float)
+    ...                    for t in cb.professional_types}).assign(regime="HvB", weeks_detained=10.0)
+    >>> sorted(chapter2_results(df))[:3]
+    ['contact_rates', 'contact_rates_by_detention_length', 'contact_rates_by_phase']
+    """
+    cb = codebook or load_codebook()
+    out: dict[str, pd.DataFrame] = {"contact_rates": contact_rates(df, weight=weight, codebook=cb)}
+    groupings = [g for g in ("regime", "detention_length_band", "phase") if _groupable(df, g)]
+    for g in groupings:
+        key = "detention_length" if g == "detention_length_band" else g
+        out[f"contact_rates_by_{key}"] = contact_rates(df, by=g, weight=weight, codebook=cb)
+    out["policy_norm_gap"] = policy_norm_gap(df, weight=weight, codebook=cb)
+    if any(f"sat_{t}" in df.columns for t in cb.professional_types):
+        out["satisfaction"] = satisfaction(df, weight=weight, codebook=cb)
+    out["cooccurrence"] = cooccurrence(df, weight=weight, codebook=cb)
+    if any(m in df.columns for m in cb.family_contact):
+        for g in ("regime", "phase"):
+            if g in groupings:
+                out[f"family_contact_by_{g}"] = family_contact_rates(
+                    df, by=g, weight=weight, codebook=cb
+                )
+        if "has_children" in df.columns:
+            out["family_contact_parents"] = family_contact_rates(
+                df, among="has_children", weight=weight, codebook=cb
+            )
+        if "family_approach_shell" in df.columns:
+            out["family_approach_shell"] = distribution(
+                df,
+                "family_approach_shell",
+                by="regime" if "regime" in df.columns else None,
+                weight=weight,
+                codebook=cb,
+            )
+    return out

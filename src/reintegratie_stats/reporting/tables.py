@@ -19,7 +19,7 @@ Examples
 >>> df = pd.DataFrame({"type": ["probation", "care"], "n": [250, 8], "rate": [0.4412, 0.25]})
 >>> format_table(df, lang="nl").to_dict("list")
 {'Professional': ['Reclassering', 'Zorgprofessional'], 'n': ['250', '<10'], 'Aandeel': ['0,441', '–']}
->>> print(to_markdown(df, threshold=0, percent=True, digits=1))
+>>> print(to_markdown(df, threshold=0, percent=True))
 | Professional | n | Share |
 | --- | ---: | ---: |
 | Probation service | 250 | 44.1 |
@@ -188,6 +188,7 @@ def format_table(
     *,
     labels: bool = True,
     percent: bool = False,
+    pct_digits: int = 1,
     decimal: str | None = None,
     codebook: Codebook | None = None,
     count_cols: list[str] | None = None,
@@ -209,7 +210,9 @@ def format_table(
         Replace codes and headers by labels (False keeps the canonical names).
     percent : bool
         Show shares (``rate*``, ``share*``, ``gap`` and their ``ci_low``/``ci_high``, never an
-        odds-ratio interval) as percentages with ``digits`` decimals.
+        odds-ratio interval) as percentages with ``pct_digits`` decimals.
+    pct_digits : int
+        Decimals of percentages (``percent=True``).
     decimal : str, optional
         Decimal separator; default ``","`` for Dutch and ``"."`` for English.
     codebook : Codebook, optional
@@ -249,8 +252,8 @@ def format_table(
                 else v
                 for v in vals
             ]
-        scale = 100.0 if c in pct else 1.0
-        out[str(c)] = [_fmt_number(str(c), v, digits, dec, scale) for v in vals]
+        scale, dg = (100.0, pct_digits) if c in pct else (1.0, digits)
+        out[str(c)] = [_fmt_number(str(c), v, dg, dec, scale) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
     out.columns = headers
     out.attrs = {"n_suppressed": n_sup, "threshold": thr, "lang": lang}
