@@ -282,3 +282,26 @@ def test_adjusted_pvalues_properties(p, method):
     assert np.all(adj >= p - 1e-12) and np.all(adj <= 1)
     order = np.argsort(p, kind="mergesort")
     assert np.all(np.diff(adj[order]) >= -1e-12)  # monotone in the raw p-values
+
+
+def test_design_based_intervals_cover_the_population_share():
+    # Poisson sampling with inclusion probabilities related to y: the weighted (Hajek) share with
+    # the linearised or Kish interval covers the population share; the unweighted one does not.
+    # Measured (seed 12, 300 samples of ~1,000): linearised 284, Kish-Wilson 292, unweighted 7.
+    rng = np.random.default_rng(12)
+    size = rng.lognormal(0, 0.7, 20_000)
+    y_pop = rng.binomial(1, 1 / (1 + np.exp(1.2 - 0.6 * np.log(size)))).astype(float)
+    truth = y_pop.mean()
+    pi = np.minimum(1.0, 0.05 * size / size.mean())
+    reps, hits = 300, {"linearization": 0, "wilson": 0, "unweighted": 0}
+    for _ in range(reps):
+        take = rng.random(pi.size) < pi
+        y, w = y_pop[take], 1 / pi[take]
+        for m in ("linearization", "wilson"):
+            r = proportion_interval(y, w, method=m)
+            hits[m] += r["ci_low"] <= truth <= r["ci_high"]
+        r = proportion_interval(y)
+        hits["unweighted"] += r["ci_low"] <= truth <= r["ci_high"]
+    lo = stats.binom(reps, 0.95).ppf(0.001)
+    assert hits["linearization"] >= lo and hits["wilson"] >= lo, hits
+    assert hits["unweighted"] < 0.5 * reps, hits
