@@ -91,7 +91,6 @@ def write_chapter_tables(
             text = _RENDER[fmt](
                 frame,
                 lang=lang,
-                digits=1 if percent else 3,
                 threshold=threshold,
                 codebook=cb,
                 percent=percent,
