@@ -231,6 +231,7 @@ def test_percent_scales_shares_not_odds_ratio_intervals():
         }
     )
     ft = format_table(rates, percent=True, digits=1, pct_digits=1)
+    assert list(ft.columns[2:5]) == ["Share (%)", "CI low (%)", "CI high (%)"]
     assert ft.iloc[0, 2:].tolist() == ["23.4", "18.0", "29.0", "187.2"]
     nv = pd.DataFrame(
         {

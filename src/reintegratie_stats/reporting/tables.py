@@ -20,7 +20,7 @@ Examples
 >>> format_table(df, lang="nl").to_dict("list")
 {'Professional': ['Reclassering', 'Zorgprofessional'], 'n': ['250', '<10'], 'Aandeel': ['0,441', '–']}
 >>> print(to_markdown(df, threshold=0, percent=True))
-| Professional | n | Share |
+| Professional | n | Share (%) |
 | --- | ---: | ---: |
 | Probation service | 250 | 44.1 |
 | Care professional | 8 | 25.0 |
@@ -255,6 +255,8 @@ def format_table(
         scale, dg = (100.0, pct_digits) if c in pct else (1.0, digits)
         out[str(c)] = [_fmt_number(str(c), v, dg, dec, scale) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
+        if c in pct:
+            headers[-1] += " (%)"
     out.columns = headers
     out.attrs = {"n_suppressed": n_sup, "threshold": thr, "lang": lang}
     return out
