@@ -198,3 +198,27 @@ def test_family_measures_on_the_twin(twin):
     shell = res.loc["family_approach_shell"]
     assert shell["n_unexposed_outcome"] == 0 and shell["or_correction"] == "haldane"
     assert shell["odds_ratio"] > 1
+
+
+@pytest.mark.slow
+def test_from_files_sav_with_user_missing_to_rendered_table(tmp_path):
+    # The real-data path: an SPSS file with user-missing codes and truth.json on disk.
+    import json
+
+    from reintegratie_stats.io import read_table
+    from reintegratie_stats.reporting.tables import to_markdown
+
+    d = synth.generate(seed=7, n_prisoners=1500)
+    paths = synth.write_twin(d, tmp_path, fmt="sav", nonresponse="dont_know")
+    truth = json.loads(paths["truth"].read_text(encoding="utf-8"))
+    loaded = read_table(paths["prisoners"], "prisoners").data
+    res = contact_rates(loaded).set_index("type")
+    pd.testing.assert_frame_equal(res.reset_index(), contact_rates(d.prisoners))
+    inside = [
+        res.loc[t, "ci_low"] <= truth["contact"]["implied_rate"][t] <= res.loc[t, "ci_high"]
+        for t in CB.professional_types
+    ]
+    assert sum(inside) >= len(inside) - 1
+    sat = satisfaction(loaded, items=["sat"])
+    assert (sat["n_missing"] == 0).all()  # routed-out items are not counted as missing
+    assert "Reclassering" in to_markdown(res.reset_index(), lang="nl")
