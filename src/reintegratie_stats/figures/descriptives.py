@@ -89,7 +89,8 @@ def _dot_plot(
     cats = list(dict.fromkeys(df[category].tolist()))
     sers: list[Any] = list(dict.fromkeys(df[series].tolist())) if series else [None]
     vis, k = _visible(df, threshold)
-    fig = Figure(figsize=(7.5, 0.45 * len(cats) * max(1, len(sers)) ** 0.5 + 1.6))
+    n_series = max(1, len(sers))
+    fig = Figure(figsize=(9.0 if series else 7.5, min(1.5 + 0.13 * len(cats) * n_series, 12.0)))
     ax = fig.add_subplot(1, 1, 1)
     step = 0.8 / max(1, len(sers))
     for j, s in enumerate(sers):
@@ -112,7 +113,14 @@ def _dot_plot(
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
     if series:
-        ax.legend(title=column_label(series, lang, cb), fontsize=7, title_fontsize=8, loc="best")
+        ax.legend(
+            title=column_label(series, lang, cb),
+            fontsize=7,
+            title_fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+        )
     if title:
         ax.set_title(title)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
