@@ -305,3 +305,51 @@ def test_design_based_intervals_cover_the_population_share():
     lo = stats.binom(reps, 0.95).ppf(0.001)
     assert hits["linearization"] >= lo and hits["wilson"] >= lo, hits
     assert hits["unweighted"] < 0.5 * reps, hits
+
+
+# --- base R (stats) reference values: tests/reference/bivariate_base_r.{R,json} ---------------------
+REF_DIR = __import__("pathlib").Path(__file__).parent / "reference"
+
+
+def _check_against_r(ref: dict) -> None:
+    for (x, n), w, cp in zip(ref["props"], ref["wilson"], ref["clopper_pearson"], strict=True):
+        assert wilson_interval(x, n) == pytest.approx(tuple(w), abs=1e-9)
+        assert clopper_pearson_interval(x, n) == pytest.approx(tuple(cp), abs=1e-9)
+    t = np.array(ref["chi2_table"], float)
+    r = contingency_test(t)
+    assert (r["statistic"], r["p_value"]) == pytest.approx(
+        (ref["chi2"]["statistic"], ref["chi2"]["p_value"])
+    )
+    ry = contingency_test(t, correction=True)
+    assert (ry["statistic"], ry["p_value"]) == pytest.approx(
+        (ref["chi2_yates"]["statistic"], ref["chi2_yates"]["p_value"])
+    )
+    assert contingency_test([[3, 1], [1, 3]])["p_value"] == pytest.approx(
+        ref["fisher_tea"]["p_two_sided"]
+    )
+    rx = contingency_test(np.array(ref["rxc_table"], float))
+    assert (rx["statistic"], rx["dof"], rx["p_value"]) == pytest.approx(
+        (ref["rxc"]["statistic"], ref["rxc"]["df"], ref["rxc"]["p_value"])
+    )
+    assert adjust_pvalues(ref["p_raw"], "holm") == pytest.approx(ref["holm"])
+    assert adjust_pvalues(ref["p_raw"], "fdr_bh") == pytest.approx(ref["BH"])
+
+
+def test_against_base_r_fixture():
+    import json
+
+    _check_against_r(json.loads((REF_DIR / "bivariate_base_r.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.r
+def test_against_base_r_live(tmp_path):
+    import json
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not on PATH")
+    script = tmp_path / "bivariate_base_r.R"
+    shutil.copy(REF_DIR / "bivariate_base_r.R", script)
+    subprocess.run(["Rscript", str(script)], check=True, capture_output=True, timeout=60)
+    _check_against_r(json.loads((tmp_path / "bivariate_base_r.json").read_text(encoding="utf-8")))
