@@ -210,3 +210,21 @@ def test_family_approach_shell_distribution(df):
     assert list(first["value"]) == [0, 1, 2, 3]
     assert first["share"].sum() == pytest.approx(1.0)
     assert first["n_value"].sum() == first["n"].iloc[0]
+
+
+def test_combined_contact_rows(df):
+    res = contact_rates(df, combined=True).set_index("type")
+    assert list(res.index[-4:]) == ["any_internal", "any_external", "any_contact", "no_contact"]
+    d = derive.add_derived(df)
+    assert res.loc["any_contact", "rate"] == pytest.approx(d["any_contact"].mean())
+    assert res.loc["no_contact", "n_contact"] == (d["any_contact"] == 0).sum()
+    assert res.loc["no_contact", "n_missing"] == d["any_contact"].isna().sum()
+    internal = df[[f"contact_{t}" for t in CB.internal_types]]
+    assert res.loc["any_internal", "n_contact"] == (internal == 1).any(axis=1).sum()
+    from reintegratie_stats.reporting.tables import format_table
+
+    labels = format_table(res.reset_index(), lang="nl")["Professional"].tolist()
+    assert labels[-2:] == [
+        "Een van de zes typen professionals",
+        "Geen contact met een van de zes typen professionals",
+    ]

@@ -55,8 +55,9 @@ def coverage_draws() -> list[dict[str, pd.DataFrame | dict]]:
             {
                 "truth": d.truth,
                 "wilson": contact_rates(p),
+                "wilson_combined": contact_rates(p, combined=True).set_index("type"),
                 "cp": contact_rates(p, method="clopper-pearson"),
-                "none": distribution(p, "any_contact", values=[0.0]),
+                "none": contact_rates(p, combined=True).set_index("type").loc[["no_contact"]],
                 "needs": [distribution(p, f"need_{dm}", values=[1.0]) for dm in CB.domains],
                 "sat": satisfaction(p, items=["sat"]),
             }
@@ -87,6 +88,12 @@ def test_no_contact_need_and_satisfaction_intervals_cover_truth(coverage_draws):
         tr = dr["truth"]
         none = dr["none"].iloc[0]
         miss += not (none["ci_low"] <= tr["contact"]["implied_rate"]["none"] <= none["ci_high"])
+        internal = dr["wilson_combined"].loc["any_internal"]
+        miss += not (
+            internal["ci_low"]
+            <= tr["contact"]["implied_rate"]["internal_any"]
+            <= internal["ci_high"]
+        )
         for dm, res in zip(CB.domains, dr["needs"], strict=True):
             r = res.iloc[0]
             miss += not (r["ci_low"] <= tr["needs"]["domains"][dm]["implied_rate"] <= r["ci_high"])
@@ -94,7 +101,7 @@ def test_no_contact_need_and_satisfaction_intervals_cover_truth(coverage_draws):
         for t in CB.professional_types:
             mu = tr["satisfaction"]["items"][t]["sat"]["implied_mean"]
             miss += not (sat.loc[t, "ci_low"] <= mu <= sat.loc[t, "ci_high"])
-        trials += 1 + len(CB.domains) + len(CB.professional_types)
+        trials += 2 + len(CB.domains) + len(CB.professional_types)
     lo, hi = _band(trials)
     assert lo <= miss <= hi, (miss, trials)
 

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from . import _tidy as T
+from . import derive
 from .schema import Codebook, load_codebook
 from .stats_util import CIMethod, association_2x2, mean_interval, proportion_interval
 
@@ -104,6 +105,7 @@ def contact_rates(
     weight: str | None = None,
     cluster: str | None = None,
     among: str | None = None,
+    combined: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
 ) -> pd.DataFrame:
@@ -127,6 +129,10 @@ def contact_rates(
         Cluster column for ``method="linearization"``.
     among : str, optional
         Restrict to rows where this 0/1 column is 1 (e.g. ``"has_children"``).
+    combined : bool
+        Add rows for ``any_internal`` (case manager or mentor), ``any_external``,
+        ``any_contact`` (at least one of the types) and ``no_contact`` (none of them). A combination is missing
+        when no type is 1 and one is missing (see :func:`reintegratie_stats.derive.any_contact`).
     alpha : float
         1 - confidence level.
     codebook : Codebook, optional
@@ -155,10 +161,12 @@ def contact_rates(
     d = T.among(d, among, excluded)
     w_all = T.weights(d, weight)
     ys = {t: T.binary(d, f"contact_{t}") for t in tps}
+    if combined:
+        ys.update(_combined_contact(d, tps, cb))
     rows = []
     for key, sub in T.groups(d, byl, cb, excluded):
         okw = T.usable_weight(w_all, sub.index)
-        for t in tps:
+        for t in ys:
             y = ys[t].reindex(sub.index)
             ok = y.notna() & okw
             r = _rate(
@@ -185,6 +193,18 @@ def contact_rates(
         excluded,
         weighted=weight is not None,
     )
+
+
+def _combined_contact(d: pd.DataFrame, tps: list[str], cb: Codebook) -> dict[str, pd.Series]:
+    out: dict[str, pd.Series] = {}
+    for name, group in (("any_internal", cb.internal_types), ("any_external", cb.external_types)):
+        sel = tuple(t for t in tps if t in group)
+        if sel:
+            out[name] = derive.any_contact(d, cb, types=sel)
+    anyone = derive.any_contact(d, cb, types=tuple(tps))
+    out["any_contact"] = anyone
+    out["no_contact"] = 1.0 - anyone
+    return out
 
 
 def policy_norm_gap(
