@@ -718,7 +718,9 @@ def chapter2_results(
     ['contact_rates', 'contact_rates_by_detention_length', 'contact_rates_by_phase']
     """
     cb = codebook or load_codebook()
-    out: dict[str, pd.DataFrame] = {"contact_rates": contact_rates(df, weight=weight, codebook=cb)}
+    out: dict[str, pd.DataFrame] = {
+        "contact_rates": contact_rates(df, weight=weight, combined=True, codebook=cb)
+    }
     groupings = [g for g in ("regime", "detention_length_band", "phase") if _groupable(df, g)]
     for g in groupings:
         key = "detention_length" if g == "detention_length_band" else g
