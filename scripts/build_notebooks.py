@@ -303,7 +303,7 @@ regressions over the domains, ordinal logit) through one call and shows each tab
         code("""
 from reintegratie_stats import multivariate
 
-chapter5 = multivariate.chapter5(prisoners)
+chapter5 = multivariate.chapter5(prisoners, mixed_backend=backend)
 list(chapter5)
 """),
         md("""

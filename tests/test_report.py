@@ -448,3 +448,16 @@ def test_manifest_records_r_and_lme4_versions_with_the_lme4_backend(small_data, 
     man = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert man["backend"] == "lme4"
     assert man["r"]["R"].startswith("R version") and re.match(r"\d+\.\d+", man["r"]["lme4"])
+
+
+def test_progress_is_shown_per_step_with_time_and_reason():
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    run_steps(TOY, ReportContext(inputs=None), console=Console(file=buf, width=200))
+    text = buf.getvalue()
+    assert "✓ [1/3] ok (" in text and "1 tables, 0 figures" in text
+    assert "✗ [2/3] boom" in text and "RuntimeError: model did not converge at all" in text
+    assert "✗ [3/3] bad" in text
