@@ -68,6 +68,12 @@ def _fit_notes(ms: Any) -> list[str]:
     return notes
 
 
+def _comparison(ms: Any) -> pd.DataFrame:
+    """The model-comparison table with ``nobs`` named ``n_obs``: a count of prisoners, so the
+    disclosure rules and the number format treat it as one."""
+    return ms.table.rename(columns={"nobs": "n_obs"})
+
+
 def _rows(ms: Any) -> tuple[int | None, dict[str, int]]:
     if not len(ms.table):
         return None, {}
@@ -120,7 +126,7 @@ def ch4_facilitation(ctx: ReportContext) -> StepOutput:
         tables={
             "ch4_aggregation": agg,
             "ch4_institution_scores": scores,
-            "ch4_model_comparison": ms.table,
+            "ch4_model_comparison": _comparison(ms),
             "ch4_estimates": ms.estimates,
         },
         figures=figures,
@@ -197,7 +203,7 @@ def family_multilevel(ctx: ReportContext) -> StepOutput:
     inst = ms.estimates[ms.estimates["model"] == "institutional"]
     used, excl = _rows(ms)
     return StepOutput(
-        tables={"family_ml_model_comparison": ms.table, "family_ml_estimates": ms.estimates},
+        tables={"family_ml_model_comparison": _comparison(ms), "family_ml_estimates": ms.estimates},
         figures={"family_ml_odds_ratios": FM.odds_ratio_forest(inst, group="outcome")},
         readings={
             "family_ml_model_comparison": r_null,
