@@ -21,5 +21,8 @@ out <- list(R_version = R.version.string,
               R[2, "e2_need"] <- 1; R[2, "e3_need"] <- -1
               r <- R %*% coef(fit)
               as.numeric(t(r) %*% solve(R %*% V %*% t(R)) %*% r)
-            })
+            },
+            # the same test by car::linearHypothesis (an independent implementation)
+            wald_need_equal_car = car::linearHypothesis(
+              fit, c("e1_need - e2_need = 0", "e2_need - e3_need = 0"), test = "Chisq")$Chisq[2])
 write_json(out, file.path(here, "systemfit_sur.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE)

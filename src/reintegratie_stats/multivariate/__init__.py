@@ -2,5 +2,6 @@
 
 from .mixed import MixedResults, mixed
 from .ols import OLSResults, ols
+from .sur import SURResults, sur, wald_test
 
-__all__ = ["MixedResults", "OLSResults", "mixed", "ols"]
+__all__ = ["MixedResults", "OLSResults", "SURResults", "mixed", "ols", "sur", "wald_test"]
