@@ -2,6 +2,7 @@
 
 from .mixed import MixedResults, mixed
 from .ols import OLSResults, ols
+from .ordinal import OrdinalResults, ordinal
 from .sur import SURResults, sur, wald_test
 
-__all__ = ["MixedResults", "OLSResults", "SURResults", "mixed", "ols", "sur", "wald_test"]
+__all__ = ["MixedResults", "OLSResults", "OrdinalResults", "ordinal", "SURResults", "mixed", "ols", "sur", "wald_test"]
