@@ -88,7 +88,7 @@ def ordinal(formula: str, data: pd.DataFrame, *, link: str = "logit") -> Ordinal
     model = OrderedModel(endog, X.astype(float), distr=link)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = model.fit(method="bfgs", disp=False, maxiter=2000)
+        fit = model.fit(method="bfgs", disp=False, maxiter=2000, gtol=1e-8)
     messages = tuple(str(w.message) for w in caught)
     converged = bool(fit.mle_retvals.get("converged", True))
     if not converged:
