@@ -7,6 +7,7 @@ tests), :func:`ordinal` (ordinal logit). Every result is a
 """
 
 from .effects import lincom, marginal_effects, predicted, standardized_coefficients
+from .mice import mice_ols, rubin_pool
 from .mixed import MixedResults, mixed
 from .ols import OLSResults, ols
 from .ordinal import OrdinalResults, ordinal
@@ -26,7 +27,9 @@ __all__ = [
     "lincom",
     "marginal_effects",
     "mcdonald_omega",
+    "mice_ols",
     "mixed",
+    "rubin_pool",
     "ols",
     "ordinal",
     "overall_formula",
