@@ -47,5 +47,5 @@ def test_family_models_recover_effect_and_match_ols(prisoners):
 def test_absent_measure_warns(prisoners):
     with pytest.warns(UserWarning, match="video_calls_month"):
         family_models(prisoners.drop(columns="video_calls_month"), outcomes=("prep_social_network",))
-    with pytest.raises(ValueError, match="none of the family measures"):
+    with pytest.raises(ValueError, match="none of the family measures"), pytest.warns(UserWarning):
         family_models(prisoners, measures=("letters_month",))

@@ -57,3 +57,5 @@ def test_ordinal_errors():
         ordinal("need ~ x", d)
     with pytest.raises(ValueError, match="at least one predictor"):
         ordinal("y_ord ~ 1", d)
+    with pytest.raises(ValueError, match="max_levels"):
+        ordinal("y ~ x", d)

@@ -6,6 +6,7 @@ tests), :func:`ordinal` (ordinal logit). Every result is a
 :class:`~reintegratie_stats.results.ModelResults`. :func:`chapter5` runs the whole chapter.
 """
 
+from .chapter import chapter5, model_domains
 from .effects import lincom, marginal_effects, predicted, standardized_coefficients
 from .mice import mice_ols, rubin_pool
 from .mixed import MixedResults, mixed
@@ -22,6 +23,8 @@ __all__ = [
     "OrdinalResults",
     "SURResults",
     "analysis_frame",
+    "chapter5",
+    "model_domains",
     "cronbach_alpha",
     "domain_formula",
     "lincom",

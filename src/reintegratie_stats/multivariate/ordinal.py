@@ -42,7 +42,9 @@ def _level_name(v: object) -> str:
     return str(int(f)) if f.is_integer() else str(v)
 
 
-def ordinal(formula: str, data: pd.DataFrame, *, link: str = "logit") -> OrdinalResults:
+def ordinal(
+    formula: str, data: pd.DataFrame, *, link: str = "logit", max_levels: int = 15
+) -> OrdinalResults:
     """Proportional-odds (ordinal logit) model from a formula.
 
     Parameters
@@ -52,6 +54,8 @@ def ordinal(formula: str, data: pd.DataFrame, *, link: str = "logit") -> Ordinal
     data : pandas.DataFrame
         Not modified; the response must be numeric with at least 3 observed levels.
     link : {"logit", "probit"}
+    max_levels : int
+        Refuse responses with more distinct values (a continuous score is not ordinal).
 
     Returns
     -------
@@ -82,6 +86,11 @@ def ordinal(formula: str, data: pd.DataFrame, *, link: str = "logit") -> Ordinal
         raise ValueError(
             f"response {d.y.name!r} has {len(levels)} observed level(s); an ordinal model needs 3+"
         )
+    if len(levels) > max_levels:
+        raise ValueError(
+            f"response {d.y.name!r} has {len(levels)} distinct values (more than max_levels="
+            f"{max_levels}); an ordinal model is meant for a few ordered categories such as 1-5"
+        )
     endog = pd.Series(
         pd.Categorical(y, categories=list(levels), ordered=True), index=y.index, name=d.y.name
     )
@@ -89,8 +98,12 @@ def ordinal(formula: str, data: pd.DataFrame, *, link: str = "logit") -> Ordinal
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = model.fit(method="bfgs", disp=False, maxiter=2000, gtol=1e-8)
+        if not fit.mle_retvals.get("converged", True):
+            # BFGS can stop on precision loss near the optimum; Newton polishes from there
+            fit = model.fit(method="newton", start_params=fit.params, disp=False, maxiter=100)
     messages = tuple(str(w.message) for w in caught)
-    converged = bool(fit.mle_retvals.get("converged", True))
+    grad = model.score(np.asarray(fit.params))
+    converged = bool(fit.mle_retvals.get("converged", True)) or float(np.max(np.abs(grad))) < 1e-4
     if not converged:
         warnings.warn(f"OrderedModel did not converge for {formula!r}", ConvergenceWarning, stacklevel=2)
     k = X.shape[1]
@@ -108,7 +121,6 @@ def ordinal(formula: str, data: pd.DataFrame, *, link: str = "logit") -> Ordinal
     cov = J @ V @ J.T
     cut_names = [f"{_level_name(levels[i])}|{_level_name(levels[i + 1])}" for i in range(m)]
     names = list(X.columns) + cut_names
-    grad = fit.model.score(theta)
     return OrdinalResults(
         params=pd.Series(np.concatenate([theta[:k], cuts]), index=names, name="params"),
         cov=pd.DataFrame(cov, index=names, columns=names),
