@@ -31,8 +31,8 @@ def test_chapter5_tables(out):
     c = out["support_contrast"]
     assert (c["estimate"] > 0).all()
     me = out["marginal_effects"]
-    ext = me[(me.x == "instr_ext_housing") & me.group.isin([0.0, 1.0])].set_index("group")
+    ext = me[(me.x == "instr_ext_housing_c") & me.group.isin([0.0, 1.0])].set_index("group")
     assert ext.loc[1.0, "estimate"] > ext.loc[0.0, "estimate"]
-    assert out["robustness"].query("term == 'instr_ext_housing'")["same_sign"].all()
+    assert out["robustness"].query("term == 'instr_ext_housing_c'")["same_sign"].all()
     # nothing rounded
     assert out["ols"]["estimate"].map(lambda v: len(repr(v)) > 8).any()

@@ -42,18 +42,35 @@ def test_soon_released_derived_when_absent(prisoners):
 
 
 def test_formulas():
-    f = overall_formula(["age"])
+    f = overall_formula(["age"], coding="listwise")
     assert f.startswith("prep_overall ~ sat_internal + sat_external + instr_int_mean")
     assert "instr_ext_mean:any_need" in f
-    assert "instr_ext_id:need_id" in domain_formula("id")
-    assert "sat_internal" not in domain_formula("id", general=False)
+    assert "instr_ext_mean_c:any_need" in overall_formula()
+    assert "instr_ext_id:need_id" in domain_formula("id", coding="listwise")
+    assert "sat_int_c" not in domain_formula("id", general=False)
+    assert "instr_ext_id_c:need_id" in domain_formula("id")
+    with pytest.raises(ValueError, match="coding"):
+        domain_formula("id", coding="zero")
+
+
+def test_centred_coding(prisoners):
+    p = prisoners.copy()
+    p.loc[p.index[:50], "instr_ext_housing"] = np.nan  # not received
+    p.loc[p.index[:5], ["contact_casemanager", "contact_mentor"]] = 0.0
+    p.loc[p.index[:5], ["sat_casemanager", "sat_mentor"]] = np.nan
+    p.loc[p.index[5], "contact_casemanager"] = 1.0  # contact but no answer: nonresponse
+    p.loc[p.index[5], ["sat_casemanager", "sat_mentor"]] = np.nan
+    d = analysis_frame(p, soon_released_only=False).data
+    assert (d["instr_ext_housing_c"].iloc[:50] == 0).all()
+    assert d["instr_ext_housing_c"].iloc[60] == d["instr_ext_housing"].iloc[60] - 3
+    assert (d["sat_int_c"].iloc[:5] == 0).all() and np.isnan(d["sat_int_c"].iloc[5])
 
 
 @pytest.mark.parametrize("domain", ["housing", "work_income"])
 def test_true_coefficients_recovered_ols_cluster(prisoners, domain):
     """Simulated with known coefficients: each estimate within 3 cluster-robust SEs."""
     af = analysis_frame(prisoners, soon_released_only=False, controls=("age",))
-    r = ols(domain_formula(domain, ["age"]), af.data, cluster="institution_id")
+    r = ols(domain_formula(domain, ["age"], coding="listwise"), af.data, cluster="institution_id")
     for term, true in TRUE.items():
         name = term.replace("instr_int", f"instr_int_{domain}").replace(
             "instr_ext", f"instr_ext_{domain}").replace("need", f"need_{domain}")
@@ -68,7 +85,7 @@ def test_true_coefficients_recovered_ols_cluster(prisoners, domain):
 
 def test_true_coefficients_recovered_mixed(prisoners):
     af = analysis_frame(prisoners, soon_released_only=False, controls=("age",))
-    f = domain_formula("finances", ["age"]) + " + (1 | institution_id)"
+    f = domain_formula("finances", ["age"], coding="listwise") + " + (1 | institution_id)"
     r = mixed(f, af.data)
     ci = r.conf_int(alpha=0.001)
     for term in ("instr_ext_finances", "instr_ext_finances:need_finances", "need_finances"):

@@ -14,7 +14,14 @@ from .mice import mice_ols
 from .mixed import mixed
 from .ols import ols
 from .ordinal import ordinal
-from .predictors import DEFAULT_CONTROLS, analysis_frame, domain_formula, overall_formula
+from .predictors import (
+    DEFAULT_CONTROLS,
+    Coding,
+    analysis_frame,
+    domain_formula,
+    overall_formula,
+    support_terms,
+)
 from .scales import prep_items, scale_reliability
 from .sur import sur
 
@@ -48,6 +55,7 @@ def chapter5(
     cluster: str = "institution_id",
     domains: Sequence[str] | None = None,
     controls: Sequence[str] = DEFAULT_CONTROLS,
+    coding: Coding = "centred",
     include_mixed: bool = True,
     mixed_backend: Literal["native", "lme4"] = "native",
     include_ordinal: bool = True,
@@ -73,6 +81,9 @@ def chapter5(
         Domains modelled (default: every codebook domain with prep/need/instr columns).
     controls : sequence of str
         Control terms (absent or constant ones are skipped).
+    coding : {"centred", "listwise"}
+        Support-satisfaction coding (see :func:`analysis_frame`): centred at 3 with 0 for
+        no support (everyone stays in), or the raw items (only recipients stay in).
     include_mixed, include_ordinal, include_sur, include_family : bool
         Switch parts off (e.g. for speed).
     mixed_backend : {"native", "lme4"}
@@ -86,8 +97,8 @@ def chapter5(
         ``mixed`` (model, outcome, term, estimate, std_error, statistic, p_value, ci_low,
         ci_high, n, n_excluded, cov_type; mixed adds group_var, icc), ``standardized``,
         ``marginal_effects`` (outcome, x, by, group, estimate, ..., n), ``support_contrast``
-        (outcome, need, external − internal AME), ``predicted`` (outcome, side, x, x_value, by,
-        by_value, estimate, ...), ``sur`` (equation, term, variable, ...), ``sur_tests``
+        (outcome, need, external − internal AME), ``predicted`` (outcome, side, x, x_value,
+        support_level (1-5), by, by_value, estimate, ...), ``sur`` (equation, term, variable, ...), ``sur_tests``
         (hypothesis, statistic, df, p_value, n, n_excluded), ``ordinal``, ``robustness``
         (OLS versus ordinal signs and p-values), ``family``, and ``mice`` when asked.
         Models are cluster-robust (CR1) by ``cluster`` unless stated.
@@ -102,6 +113,7 @@ def chapter5(
         raise ValueError("no domain has the columns prep_/need_/instr_int_/instr_ext_")
     ctrl = list(af.controls)
     out: dict[str, pd.DataFrame] = {}
+    # general-satisfaction AMEs and support contrasts are per 1 point of the 1-5 items
     out["sample"] = pd.concat(
         [
             pd.DataFrame({"reason": ["input_rows"], "n": [af.n_input]}),
@@ -113,10 +125,14 @@ def chapter5(
     items = [c for c in prep_items(cb) if c in data.columns]
     out["reliability"] = scale_reliability(data, items)
 
-    formulas = {f"prep_{d}": domain_formula(d, ctrl) for d in doms}
-    overall = {"prep_overall": overall_formula(ctrl)} if "prep_overall" in data.columns else {}
-    needs = {f"prep_{d}": (f"need_{d}", f"instr_int_{d}", f"instr_ext_{d}") for d in doms}
-    needs.update({"prep_overall": ("any_need", "instr_int_mean", "instr_ext_mean")})
+    formulas = {f"prep_{d}": domain_formula(d, ctrl, coding=coding) for d in doms}
+    overall = (
+        {"prep_overall": overall_formula(ctrl, coding=coding)} if "prep_overall" in data.columns else {}
+    )
+    needs = {f"prep_{d}": (f"need_{d}", *support_terms(d, coding)) for d in doms}
+    needs["prep_overall"] = ("any_need", *support_terms("mean", coding))
+    shift = 3.0 if coding == "centred" else 0.0
+    sat_terms = ("sat_int_c", "sat_ext_c") if coding == "centred" else ("sat_internal", "sat_external")
 
     ols_tabs, std_tabs, me_tabs, pred_tabs, contrast_tabs = [], [], [], [], []
     ols_fits = {}
@@ -132,11 +148,13 @@ def chapter5(
             me = marginal_effects(r, x, need, alpha=alpha)
             me.insert(0, "outcome", outcome)
             me_tabs.append(me)
-            pr = predicted(r, x, need, alpha=alpha)
+            at = [v - shift for v in (1.0, 2.0, 3.0, 4.0, 5.0)]
+            pr = predicted(r, x, need, at=at, alpha=alpha)
+            pr.insert(3, "support_level", pr["x_value"] + shift)  # back on the 1-5 scale
             pr.insert(0, "side", "internal" if x == xi else "external")
             pr.insert(0, "outcome", outcome)
             pred_tabs.append(pr)
-        for x in ("sat_internal", "sat_external"):
+        for x in sat_terms:
             me = marginal_effects(r, x, alpha=alpha)
             me.insert(0, "outcome", outcome)
             me_tabs.append(me)
@@ -169,13 +187,14 @@ def chapter5(
         t["n_excluded"] = s.extra["n_excluded"]
         out["sur"] = t
         tests = []
-        for label, pattern in (
-            ("instr_ext equal across domains", "instr_ext_{d}"),
-            ("instr_int equal across domains", "instr_int_{d}"),
-            ("instr_ext x need equal across domains", "instr_ext_{d}:need_{d}"),
-            ("instr_int x need equal across domains", "instr_int_{d}:need_{d}"),
+        sup = {d: support_terms(d, coding) for d in doms}
+        for label, term in (
+            ("instr_ext equal across domains", lambda d: sup[d][1]),
+            ("instr_int equal across domains", lambda d: sup[d][0]),
+            ("instr_ext x need equal across domains", lambda d: f"{sup[d][1]}:need_{d}"),
+            ("instr_int x need equal across domains", lambda d: f"{sup[d][0]}:need_{d}"),
         ):
-            w = s.test_equal({d: pattern.format(d=d) for d in doms})
+            w = s.test_equal({d: term(d) for d in doms})
             w.insert(0, "test", label)
             tests.append(w)
         st = pd.concat(tests, ignore_index=True)

@@ -28,6 +28,7 @@ __all__ = [
     "analysis_frame",
     "domain_formula",
     "overall_formula",
+    "support_terms",
 ]
 
 #: Registration controls used by default (terms of the formula; absent columns are skipped).
@@ -100,8 +101,23 @@ def analysis_frame(
     -------
     AnalysisFrame
         ``data`` has the added columns ``sat_internal``, ``sat_external``, ``instr_int_mean``,
-        ``instr_ext_mean``, ``n_needs``, ``any_need``, ``prep_overall`` (see the codebook);
-        ``excluded`` counts ``not_soon_released`` and ``release_date_unknown``.
+        ``instr_ext_mean``, ``n_needs``, ``any_need``, ``prep_overall`` and the centred codings
+        ``sat_int_c``, ``sat_ext_c``, ``instr_int_<d>_c``, ``instr_ext_<d>_c``,
+        ``instr_int_mean_c``, ``instr_ext_mean_c`` (see ``concepts.analysis_variables`` of the
+        codebook); ``excluded`` counts ``not_soon_released`` and ``release_date_unknown``.
+
+    Notes
+    -----
+    Two codings of support satisfaction, chosen in the formulas (``coding=``):
+
+    * ``"listwise"``: the 1-5 items as they are; prisoners without contact/support drop out
+      of a model that uses them (counted in the model's ``extra["excluded_by"]``).
+    * ``"centred"``: item − 3, and 0 where the support was not received (or no professional of
+      that side was met), so everyone stays in and the slope is the effect of more satisfying
+      support relative to neutral/none (the coding of the synthetic twin's true model). A
+      general-satisfaction item missing *despite* contact is still missing (nonresponse);
+      ``instr_*`` items have no routing in the codebook, so every missing one counts as
+      "not received".
     """
     cb = codebook or load_codebook()
     if not isinstance(prisoners, pd.DataFrame):
@@ -124,14 +140,25 @@ def analysis_frame(
             raise ValueError("no soon-to-be-released prisoners (soon_released == 1) in the data")
     sat_int = [f"sat_{t}" for t in cb.internal_types if f"sat_{t}" in df.columns]
     sat_ext = [f"sat_{t}" for t in cb.external_types if f"sat_{t}" in df.columns]
-    if sat_int:
-        df["sat_internal"] = _row_mean(df[sat_int])
-    if sat_ext:
-        df["sat_external"] = _row_mean(df[sat_ext])
+    for name, short, cols, types in (
+        ("sat_internal", "sat_int_c", sat_int, cb.internal_types),
+        ("sat_external", "sat_ext_c", sat_ext, cb.external_types),
+    ):
+        if not cols:
+            continue
+        df[name] = _row_mean(df[cols])
+        contact = [f"contact_{t}" for t in types if f"contact_{t}" in df.columns]
+        no_contact = (
+            (df[contact] == 0).all(axis=1) if contact else pd.Series(False, index=df.index)
+        )
+        df[short] = (df[name] - 3.0).mask(df[name].isna() & no_contact, 0.0)
     for side in ("int", "ext"):
         cols = [f"instr_{side}_{d}" for d in cb.domains if f"instr_{side}_{d}" in df.columns]
+        for c in cols:
+            df[f"{c}_c"] = (df[c].astype(float) - 3.0).fillna(0.0)
         if cols:
             df[f"instr_{side}_mean"] = _row_mean(df[cols])
+            df[f"instr_{side}_mean_c"] = df[[f"{c}_c" for c in cols]].mean(axis=1)
     classic = tuple(d for d in cb.domains if d != "social_network")
     if all(f"need_{d}" in df.columns for d in classic):
         df["n_needs"] = n_needs(df, cb)
@@ -149,34 +176,63 @@ def _rhs(parts: list[str], controls: Sequence[str]) -> str:
     return " + ".join(parts + list(controls))
 
 
+Coding = Literal["centred", "listwise"]
+
+
+def _names(coding: Coding) -> tuple[list[str], str]:
+    if coding not in ("centred", "listwise"):
+        raise ValueError(f"coding must be 'centred' or 'listwise', got {coding!r}")
+    if coding == "centred":
+        return ["sat_int_c", "sat_ext_c"], "_c"
+    return ["sat_internal", "sat_external"], ""
+
+
+def support_terms(domain: str, coding: Coding = "centred") -> tuple[str, str]:
+    """Names of the (internal, external) support terms of a domain (``"mean"`` for overall)."""
+    _, suf = _names(coding)
+    return f"instr_int_{domain}{suf}", f"instr_ext_{domain}{suf}"
+
+
 def domain_formula(
     domain: str,
     controls: Sequence[str] = (),
     *,
+    coding: Coding = "centred",
     general: bool = True,
     interaction: bool = True,
     sides: Sequence[Literal["int", "ext"]] = ("int", "ext"),
 ) -> str:
-    """``prep_<domain> ~ sat_internal + sat_external + (instr_int_<d> + instr_ext_<d>) * need_<d> + controls``.
+    """``prep_<d> ~ sat_int + sat_ext + (instr_int_<d> + instr_ext_<d>) * need_<d> + controls``.
+
+    With ``coding="centred"`` the support terms are the ``*_c`` columns of
+    :func:`analysis_frame`, with ``"listwise"`` the raw 1-5 items.
 
     Examples
     --------
-    >>> domain_formula("housing", ["age"])
+    >>> domain_formula("housing", ["age"], coding="listwise")
     'prep_housing ~ sat_internal + sat_external + instr_int_housing + instr_ext_housing + need_housing + instr_int_housing:need_housing + instr_ext_housing:need_housing + age'
+    >>> domain_formula("id", general=False, interaction=False)
+    'prep_id ~ instr_int_id_c + instr_ext_id_c + need_id'
     """
-    sup = [f"instr_{s}_{domain}" for s in sides]
-    parts = (["sat_internal", "sat_external"] if general else []) + sup + [f"need_{domain}"]
+    sat, suf = _names(coding)
+    sup = [f"instr_{s}_{domain}{suf}" for s in sides]
+    parts = (sat if general else []) + sup + [f"need_{domain}"]
     if interaction:
         parts += [f"{s}:need_{domain}" for s in sup]
     return f"prep_{domain} ~ " + _rhs(parts, controls)
 
 
 def overall_formula(
-    controls: Sequence[str] = (), *, general: bool = True, interaction: bool = True
+    controls: Sequence[str] = (),
+    *,
+    coding: Coding = "centred",
+    general: bool = True,
+    interaction: bool = True,
 ) -> str:
-    """``prep_overall ~ sat_internal + sat_external + (instr_int_mean + instr_ext_mean) * any_need + controls``."""
-    sup = ["instr_int_mean", "instr_ext_mean"]
-    parts = (["sat_internal", "sat_external"] if general else []) + sup + ["any_need"]
+    """``prep_overall ~ sat_int + sat_ext + (instr_int_mean + instr_ext_mean) * any_need + controls``."""
+    sat, suf = _names(coding)
+    sup = [f"instr_int_mean{suf}", f"instr_ext_mean{suf}"]
+    parts = (sat if general else []) + sup + ["any_need"]
     if interaction:
         parts += [f"{s}:any_need" for s in sup]
     return "prep_overall ~ " + _rhs(parts, controls)
