@@ -55,7 +55,9 @@ def simulate_prisoners(n: int = 1500, n_inst: int = 26, seed: int = 7) -> pd.Dat
     df["sex"] = rng.choice(["male", "female"], n, p=[0.9, 0.1])
     df["age"] = rng.integers(18, 70, n).astype(float)
     df["weeks_detained"] = rng.uniform(1, 100, n)
-    df["weeks_to_release"] = np.where(rng.random(n) < 0.8, rng.uniform(0, 12, n), rng.uniform(14, 60, n))
+    df["weeks_to_release"] = np.where(
+        rng.random(n) < 0.8, rng.uniform(0, 12, n), rng.uniform(14, 60, n)
+    )
     df["soon_released"] = (df["weeks_to_release"] <= 13).astype(float)
     df["prior_convictions"] = rng.poisson(3, n).astype(float)
     for t in ("casemanager", "mentor", "probation", "municipality", "care", "volunteer"):

@@ -1,7 +1,7 @@
 import matplotlib
 import pytest
-from mv_helpers import small
 
+from mv_helpers import small
 from reintegratie_stats.figures.multivariate import interaction_plot
 from reintegratie_stats.multivariate import ols, predicted
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from mv_helpers import DOMAINS, simulate_prisoners
 
+from mv_helpers import DOMAINS, simulate_prisoners
 from reintegratie_stats.multivariate import chapter5
 
 
@@ -16,12 +16,29 @@ def out():
 
 @pytest.mark.slow
 def test_chapter5_tables(out):
-    expected = {"sample", "reliability", "ols", "standardized", "marginal_effects",
-                "support_contrast", "predicted", "sur", "sur_tests", "ordinal", "robustness", "family"}
+    expected = {
+        "sample",
+        "reliability",
+        "ols",
+        "standardized",
+        "marginal_effects",
+        "support_contrast",
+        "predicted",
+        "sur",
+        "sur_tests",
+        "ordinal",
+        "robustness",
+        "family",
+    }
     assert expected <= set(out)
     for name, tab in out.items():
         assert isinstance(tab, pd.DataFrame) and len(tab) > 0, name
-    assert set(out["ols"]["outcome"]) == {"prep_housing", "prep_finances", "prep_id", "prep_overall"}
+    assert set(out["ols"]["outcome"]) == {
+        "prep_housing",
+        "prep_finances",
+        "prep_id",
+        "prep_overall",
+    }
     for name in ("ols", "ordinal", "sur", "sur_tests", "family"):
         assert {"n", "n_excluded"} <= set(out[name].columns), name
     assert (out["ols"]["cov_type"] == "cluster").all()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from mv_helpers import small
 
+from mv_helpers import small
 from reintegratie_stats.multivariate import (
     lincom,
     marginal_effects,
@@ -58,7 +58,9 @@ def test_effects_on_mixed_model():
 def test_standardized_coefficients(fit):
     d = small()
     s = standardized_coefficients(fit).set_index("term")
-    assert s.loc["x", "beta_std"] == pytest.approx(fit.params["x"] * d.x.std() / d.y.std(), rel=1e-12)
+    assert s.loc["x", "beta_std"] == pytest.approx(
+        fit.params["x"] * d.x.std() / d.y.std(), rel=1e-12
+    )
     assert np.isnan(s.loc["Intercept", "beta_std"])
 
 

@@ -1,19 +1,25 @@
 import numpy as np
 import pandas as pd
 import pytest
-from mv_helpers import small
 
+from mv_helpers import small
 from reintegratie_stats.multivariate import mice_ols, ols, rubin_pool
 from reintegratie_stats.results import ModelResults
 
 
 def _fake(b, v):
     names = ["Intercept", "x"]
-    return ModelResults(pd.Series(b, index=names), pd.DataFrame(np.diag(v), index=names, columns=names), nobs=10)
+    return ModelResults(
+        pd.Series(b, index=names), pd.DataFrame(np.diag(v), index=names, columns=names), nobs=10
+    )
 
 
 def test_rubin_rules_by_hand():
-    fits = [_fake([1.0, 2.0], [0.04, 0.01]), _fake([1.2, 1.8], [0.06, 0.01]), _fake([0.8, 2.1], [0.05, 0.01])]
+    fits = [
+        _fake([1.0, 2.0], [0.04, 0.01]),
+        _fake([1.2, 1.8], [0.06, 0.01]),
+        _fake([0.8, 2.1], [0.05, 0.01]),
+    ]
     p = rubin_pool(fits)
     # x: mean 1.9667; W = 0.01; B = var(2, 1.8, 2.1) = 0.023333; T = W + (4/3) B
     B = np.var([2.0, 1.8, 2.1], ddof=1)

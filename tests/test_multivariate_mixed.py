@@ -2,8 +2,8 @@ import importlib.util
 
 import numpy as np
 import pytest
-from mv_helpers import load_ref, r_name, small
 
+from mv_helpers import load_ref, r_name, small
 from reintegratie_stats.multivariate import mixed
 from reintegratie_stats.multivariate._design import split_random
 from reintegratie_stats.results import ModelResults

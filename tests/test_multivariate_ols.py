@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from mv_helpers import load_ref, r_name, small
 
+from mv_helpers import load_ref, r_name, small
 from reintegratie_stats.multivariate import ols
 from reintegratie_stats.results import ModelResults
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from mv_helpers import TRUE, simulate_prisoners
 
+from mv_helpers import TRUE, simulate_prisoners
 from reintegratie_stats.multivariate import (
     analysis_frame,
     domain_formula,
@@ -27,7 +27,9 @@ def test_analysis_frame_selection_and_derived(prisoners):
     assert af.n_input == len(prisoners)
     row = af.data.iloc[0]
     sats = [row[c] for c in ("sat_casemanager", "sat_mentor") if not np.isnan(row[c])]
-    assert (np.isnan(row.sat_internal) and not sats) or row.sat_internal == pytest.approx(np.mean(sats))
+    assert (np.isnan(row.sat_internal) and not sats) or row.sat_internal == pytest.approx(
+        np.mean(sats)
+    )
     assert af.data["prep_overall"].iloc[0] == pytest.approx(
         af.data.filter(like="prep_").drop(columns="prep_overall").iloc[0].mean()
     )
@@ -72,8 +74,11 @@ def test_true_coefficients_recovered_ols_cluster(prisoners, domain):
     af = analysis_frame(prisoners, soon_released_only=False, controls=("age",))
     r = ols(domain_formula(domain, ["age"], coding="listwise"), af.data, cluster="institution_id")
     for term, true in TRUE.items():
-        name = term.replace("instr_int", f"instr_int_{domain}").replace(
-            "instr_ext", f"instr_ext_{domain}").replace("need", f"need_{domain}")
+        name = (
+            term.replace("instr_int", f"instr_int_{domain}")
+            .replace("instr_ext", f"instr_ext_{domain}")
+            .replace("need", f"need_{domain}")
+        )
         if term == "Intercept":
             continue  # absorbs the mean of the person and institution effects
         z = (r.params[name] - true) / r.bse[name]

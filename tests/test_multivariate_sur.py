@@ -1,8 +1,7 @@
 import numpy as np
-import pandas as pd
 import pytest
-from mv_helpers import load_ref, small
 
+from mv_helpers import load_ref, small
 from reintegratie_stats.multivariate import ols, sur
 from reintegratie_stats.results import ModelResults
 

@@ -78,11 +78,17 @@ def test_spec_directions_external_strongest_and_mainly_with_need(twin, fits):
         assert ext.loc[1.0, "ci_low"] > 0, d
         assert ext.loc["difference", "estimate"] > 0, d
     # pooled over domains the differences are clear
-    diff = np.mean([
-        marginal_effects(fits[d], f"instr_ext_{d}_c", f"need_{d}").set_index("group").loc[1.0, "estimate"]
-        - marginal_effects(fits[d], f"instr_int_{d}_c", f"need_{d}").set_index("group").loc[1.0, "estimate"]
-        for d in CLASSIC
-    ])
+    diff = np.mean(
+        [
+            marginal_effects(fits[d], f"instr_ext_{d}_c", f"need_{d}")
+            .set_index("group")
+            .loc[1.0, "estimate"]
+            - marginal_effects(fits[d], f"instr_int_{d}_c", f"need_{d}")
+            .set_index("group")
+            .loc[1.0, "estimate"]
+            for d in CLASSIC
+        ]
+    )
     assert diff > 0.05
 
 

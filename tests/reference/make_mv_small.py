@@ -31,8 +31,20 @@ y3 = 0.5 + 0.3 * x3 - 0.1 * need + E[:, 2]
 latent = 0.5 * x + 0.6 * need - 0.02 * z + rng.logistic(size=n)
 y_ord = np.digitize(latent, [0.0, 1.0, 2.0, 3.0]) + 1.0
 df = pd.DataFrame(
-    dict(g=g, x=x, need=need, z=z, y=np.round(y, 6), x1=x1, x2=x2, x3=x3,
-         y1=np.round(y1, 6), y2=np.round(y2, 6), y3=np.round(y3, 6), y_ord=y_ord)
+    dict(
+        g=g,
+        x=x,
+        need=need,
+        z=z,
+        y=np.round(y, 6),
+        x1=x1,
+        x2=x2,
+        x3=x3,
+        y1=np.round(y1, 6),
+        y2=np.round(y2, 6),
+        y3=np.round(y3, 6),
+        y_ord=y_ord,
+    )
 )
 df.to_csv(Path(__file__).with_name("mv_small.csv"), index=False)
 print(df.shape, df["y_ord"].value_counts().sort_index().to_dict())

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
 
-from ..schema import load_codebook  # noqa: E402
+from ..schema import load_codebook
 
 __all__ = ["interaction_plot"]
 
@@ -28,8 +28,11 @@ _SIDE_LABEL = {
     "nl": {"internal": "interne professionals", "external": "externe professionals"},
 }
 _TEXT = {
-    "en": ("Satisfaction with instrumental support (1-5)", "Predicted preparedness (1-5)",
-           "Overall"),
+    "en": (
+        "Satisfaction with instrumental support (1-5)",
+        "Predicted preparedness (1-5)",
+        "Overall",
+    ),
     "nl": ("Tevredenheid over praktische hulp (1-5)", "Voorspelde voorbereiding (1-5)", "Totaal"),
 }
 
@@ -73,8 +76,11 @@ def interaction_plot(
     sides = [s for s in ("internal", "external") if s in set(predicted["side"])]
     cb = load_codebook()
     fig, axes = plt.subplots(
-        len(outs), len(sides), figsize=(4.2 * len(sides), 2.8 * len(outs)), squeeze=False,
-        sharey=True
+        len(outs),
+        len(sides),
+        figsize=(4.2 * len(sides), 2.8 * len(outs)),
+        squeeze=False,
+        sharey=True,
     )
     xlab, ylab, overall = _TEXT[lang]
     for i, outcome in enumerate(outs):
@@ -88,8 +94,14 @@ def interaction_plot(
                 label = _NEED_LABEL[lang].get(float(lv), str(lv))
                 (line,) = ax.plot(grp[xcol], grp["estimate"], marker="o", label=label)
                 if ci:
-                    ax.fill_between(grp[xcol], grp["ci_low"], grp["ci_high"], alpha=0.2,
-                                    color=line.get_color(), linewidth=0)
+                    ax.fill_between(
+                        grp[xcol],
+                        grp["ci_low"],
+                        grp["ci_high"],
+                        alpha=0.2,
+                        color=line.get_color(),
+                        linewidth=0,
+                    )
             ax.set_title(f"{title}: {_SIDE_LABEL[lang][side]}", fontsize=9)
             ax.grid(alpha=0.3)
             if i == len(outs) - 1:

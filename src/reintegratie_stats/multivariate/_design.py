@@ -69,9 +69,7 @@ def _to_patsy_frame(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def listwise(
-    data: pd.DataFrame, columns: list[str]
-) -> tuple[pd.DataFrame, int, dict[str, int]]:
+def listwise(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, dict[str, int]]:
     """Complete cases on ``columns``: the kept frame (a copy), number excluded, misses per column.
 
     Raises
@@ -115,9 +113,7 @@ class Design:
         return list(self.X.columns)
 
 
-def make_design(
-    formula: str, data: pd.DataFrame, *, extra_columns: tuple[str, ...] = ()
-) -> Design:
+def make_design(formula: str, data: pd.DataFrame, *, extra_columns: tuple[str, ...] = ()) -> Design:
     """Build ``y`` and ``X`` for ``formula`` (patsy syntax; constant named ``Intercept``).
 
     ``extra_columns`` (e.g. the cluster or group column) take part in the listwise deletion.

@@ -35,7 +35,9 @@ def _import_pymer4():
     return Lmer
 
 
-def fit_lme4(formula: str, fixed: str, group: str, data: pd.DataFrame, *, reml: bool) -> MixedResults:
+def fit_lme4(
+    formula: str, fixed: str, group: str, data: pd.DataFrame, *, reml: bool
+) -> MixedResults:
     from .mixed import MixedResults
 
     Lmer = _import_pymer4()

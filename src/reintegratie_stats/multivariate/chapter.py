@@ -127,12 +127,16 @@ def chapter5(
 
     formulas = {f"prep_{d}": domain_formula(d, ctrl, coding=coding) for d in doms}
     overall = (
-        {"prep_overall": overall_formula(ctrl, coding=coding)} if "prep_overall" in data.columns else {}
+        {"prep_overall": overall_formula(ctrl, coding=coding)}
+        if "prep_overall" in data.columns
+        else {}
     )
     needs = {f"prep_{d}": (f"need_{d}", *support_terms(d, coding)) for d in doms}
     needs["prep_overall"] = ("any_need", *support_terms("mean", coding))
     shift = 3.0 if coding == "centred" else 0.0
-    sat_terms = ("sat_int_c", "sat_ext_c") if coding == "centred" else ("sat_internal", "sat_external")
+    sat_terms = (
+        ("sat_int_c", "sat_ext_c") if coding == "centred" else ("sat_internal", "sat_external")
+    )
 
     ols_tabs, std_tabs, me_tabs, pred_tabs, contrast_tabs = [], [], [], [], []
     ols_fits = {}
@@ -158,7 +162,10 @@ def chapter5(
             me = marginal_effects(r, x, alpha=alpha)
             me.insert(0, "outcome", outcome)
             me_tabs.append(me)
-        for lv, w in ((0, {xe: 1.0, xi: -1.0}), (1, {xe: 1.0, xi: -1.0, f"{xe}:{need}": 1.0, f"{xi}:{need}": -1.0})):
+        for lv, w in (
+            (0, {xe: 1.0, xi: -1.0}),
+            (1, {xe: 1.0, xi: -1.0, f"{xe}:{need}": 1.0, f"{xi}:{need}": -1.0}),
+        ):
             c = lincom(r, w, alpha=alpha)
             c.insert(0, "need", lv)
             c.insert(0, "outcome", outcome)

@@ -31,8 +31,14 @@ def _row(result: ModelResults, g: np.ndarray, alpha: float) -> dict[str, float]:
     q = _crit(result, alpha)
     z = est / se if se > 0 else np.nan
     p = float(2 * result._dist().sf(abs(z))) if se > 0 else np.nan
-    return {"estimate": est, "std_error": se, "statistic": z, "p_value": p,
-            "ci_low": est - q * se, "ci_high": est + q * se}
+    return {
+        "estimate": est,
+        "std_error": se,
+        "statistic": z,
+        "p_value": p,
+        "ci_low": est - q * se,
+        "ci_high": est + q * se,
+    }
 
 
 def _check(result: ModelResults, *cols: str) -> pd.DataFrame:
@@ -98,8 +104,11 @@ def predicted(
     frame = _check(result, x, *([by] if by else []))
     if at is None:
         vals = frame[x].dropna()
-        at = [1.0, 2.0, 3.0, 4.0, 5.0] if vals.between(1, 5).all() and vals.nunique() > 2 else list(
-            np.quantile(vals, [0.1, 0.5, 0.9]))
+        at = (
+            [1.0, 2.0, 3.0, 4.0, 5.0]
+            if vals.between(1, 5).all() and vals.nunique() > 2
+            else list(np.quantile(vals, [0.1, 0.5, 0.9]))
+        )
     levels = [None] if by is None else (by_levels or sorted(frame[by].dropna().unique()))
     rows = []
     for lv in levels:
@@ -107,8 +116,16 @@ def predicted(
             cf = frame.assign(**{x: float(v)})
             if by is not None:
                 cf = cf.assign(**{by: float(lv)})
-            rows.append({"x": x, "x_value": float(v), "by": by, "by_value": lv,
-                         **_row(result, _gradient(result, cf), alpha), "n": len(frame)})
+            rows.append(
+                {
+                    "x": x,
+                    "x_value": float(v),
+                    "by": by,
+                    "by_value": lv,
+                    **_row(result, _gradient(result, cf), alpha),
+                    "n": len(frame),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -145,8 +162,15 @@ def marginal_effects(
         grads.append(g)
         rows.append({"x": x, "by": by, "group": lv, **_row(result, g, alpha), "n": len(sub)})
     if by is not None and len(groups) >= 2:
-        rows.append({"x": x, "by": by, "group": "difference",
-                     **_row(result, grads[-1] - grads[0], alpha), "n": len(frame)})
+        rows.append(
+            {
+                "x": x,
+                "by": by,
+                "group": "difference",
+                **_row(result, grads[-1] - grads[0], alpha),
+                "n": len(frame),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -168,6 +192,10 @@ def standardized_coefficients(result: FormulaResults) -> pd.DataFrame:
     sd_x = np.where(sd_x > 0, sd_x, np.nan)
     fixed["sd_x"] = sd_x
     fixed["sd_y"] = sd_y
-    for src, dst in (("estimate", "beta_std"), ("ci_low", "ci_low_std"), ("ci_high", "ci_high_std")):
+    for src, dst in (
+        ("estimate", "beta_std"),
+        ("ci_low", "ci_low_std"),
+        ("ci_high", "ci_high_std"),
+    ):
         fixed[dst] = fixed[src].to_numpy() * sd_x / sd_y
     return fixed.reset_index(drop=True)

@@ -94,7 +94,9 @@ def family_models(
     present = [m for m in measures if m in af.data.columns]
     absent = [m for m in measures if m not in af.data.columns]
     if absent:
-        warnings.warn(f"family measures not in the data, skipped: {absent}", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"family measures not in the data, skipped: {absent}", UserWarning, stacklevel=2
+        )
     if not present:
         raise ValueError(f"none of the family measures {list(measures)} is in the data")
     data, zeros = family_frame(af.data, present, cb)

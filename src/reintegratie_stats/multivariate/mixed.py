@@ -127,9 +127,7 @@ def mixed(
     fe_cov = np.asarray(fit.cov_params())[:k, :k]
     group_var = float(np.asarray(fit.cov_re)[0, 0])
     singular = group_var < 1e-8 * max(float(fit.scale), 1e-12)
-    conv = ConvergenceInfo(
-        converged=bool(fit.converged), singular=singular, messages=messages
-    )
+    conv = ConvergenceInfo(converged=bool(fit.converged), singular=singular, messages=messages)
     if not fit.converged:
         warnings.warn(f"MixedLM did not converge for {formula!r}", ConvergenceWarning, stacklevel=2)
     if singular:

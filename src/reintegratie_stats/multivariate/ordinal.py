@@ -105,7 +105,9 @@ def ordinal(
     grad = model.score(np.asarray(fit.params))
     converged = bool(fit.mle_retvals.get("converged", True)) or float(np.max(np.abs(grad))) < 1e-4
     if not converged:
-        warnings.warn(f"OrderedModel did not converge for {formula!r}", ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"OrderedModel did not converge for {formula!r}", ConvergenceWarning, stacklevel=2
+        )
     k = X.shape[1]
     theta = np.asarray(fit.params)
     V = np.asarray(fit.cov_params())

@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from ..derive import n_needs
 from ..derive import soon_released as derive_soon_released
 from ..schema import Codebook, load_codebook
-from .scales import preparedness_scale, prep_items
+from .scales import prep_items, preparedness_scale
 
 __all__ = [
     "DEFAULT_CONTROLS",
@@ -148,9 +147,7 @@ def analysis_frame(
             continue
         df[name] = _row_mean(df[cols])
         contact = [f"contact_{t}" for t in types if f"contact_{t}" in df.columns]
-        no_contact = (
-            (df[contact] == 0).all(axis=1) if contact else pd.Series(False, index=df.index)
-        )
+        no_contact = (df[contact] == 0).all(axis=1) if contact else pd.Series(False, index=df.index)
         df[short] = (df[name] - 3.0).mask(df[name].isna() & no_contact, 0.0)
     for side in ("int", "ext"):
         cols = [f"instr_{side}_{d}" for d in cb.domains if f"instr_{side}_{d}" in df.columns]
@@ -168,7 +165,10 @@ def analysis_frame(
         df["prep_overall"] = preparedness_scale(df, items, min_items=min_prep_items)
     excluded = pd.DataFrame(reasons, columns=["reason", "n"])
     return AnalysisFrame(
-        data=df, n_input=len(prisoners), excluded=excluded, controls=_available_controls(df, controls)
+        data=df,
+        n_input=len(prisoners),
+        excluded=excluded,
+        controls=_available_controls(df, controls),
     )
 
 
@@ -236,5 +236,3 @@ def overall_formula(
     if interaction:
         parts += [f"{s}:any_need" for s in sup]
     return "prep_overall ~ " + _rhs(parts, controls)
-
-

@@ -91,7 +91,11 @@ def one_factor_ml(cov: np.ndarray | pd.DataFrame) -> OneFactor:
     first principal axis). Loadings are signed so that their sum is positive.
     """
     S = np.asarray(cov, dtype=float)
-    names = list(cov.columns) if isinstance(cov, pd.DataFrame) else [f"item{i + 1}" for i in range(len(S))]
+    names = (
+        list(cov.columns)
+        if isinstance(cov, pd.DataFrame)
+        else [f"item{i + 1}" for i in range(len(S))]
+    )
     p = S.shape[0]
     _, logdet_s = np.linalg.slogdet(S)
 
@@ -106,7 +110,9 @@ def one_factor_ml(cov: np.ndarray | pd.DataFrame) -> OneFactor:
     w, v = np.linalg.eigh(S)
     lam0 = v[:, -1] * np.sqrt(w[-1]) * 0.9
     psi0 = np.clip(np.diag(S) - lam0**2, 0.05 * np.diag(S), None)
-    opt = optimize.minimize(f, np.concatenate([lam0, np.log(psi0)]), method="BFGS", options={"gtol": 1e-9})
+    opt = optimize.minimize(
+        f, np.concatenate([lam0, np.log(psi0)]), method="BFGS", options={"gtol": 1e-9}
+    )
     lam = opt.x[:p] * (1 if opt.x[:p].sum() >= 0 else -1)
     return OneFactor(
         loadings=pd.Series(lam, index=names, name="loading"),

@@ -30,8 +30,11 @@ def wald_test(
     pandas.DataFrame
         One row: ``statistic``, ``df``, ``p_value``.
     """
-    Rm = (R.reindex(columns=params.index, fill_value=0.0) if isinstance(R, pd.DataFrame) else
-          pd.DataFrame(np.atleast_2d(R), columns=params.index)).to_numpy(dtype=float)
+    Rm = (
+        R.reindex(columns=params.index, fill_value=0.0)
+        if isinstance(R, pd.DataFrame)
+        else pd.DataFrame(np.atleast_2d(R), columns=params.index)
+    ).to_numpy(dtype=float)
     qv = np.zeros(Rm.shape[0]) if q is None else np.asarray(q, dtype=float)
     r = Rm @ params.to_numpy() - qv
     W = float(r @ np.linalg.solve(Rm @ cov.to_numpy() @ Rm.T, r))
@@ -74,7 +77,9 @@ class SURResults(ModelResults):
         """Wald test of linear restrictions ``R β = q`` on the stacked parameters."""
         return wald_test(self.params, self.cov, R, q)
 
-    def test_equal(self, terms: Mapping[str, str] | str, equations: Sequence[str] | None = None) -> pd.DataFrame:
+    def test_equal(
+        self, terms: Mapping[str, str] | str, equations: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Is a coefficient equal across equations?
 
         Parameters
@@ -162,7 +167,9 @@ def sur(
     model = SUR(system)
     if cluster is not None:
         codes, uniques = pd.factorize(frame[cluster].astype(str), sort=True)
-        fit = model.fit(method=method, cov_type="clustered", clusters=codes, debiased=True, group_debias=True)
+        fit = model.fit(
+            method=method, cov_type="clustered", clusters=codes, debiased=True, group_debias=True
+        )
         desc = (
             f"Cluster-robust covariance by {cluster!r} ({len(uniques)} clusters), linearmodels "
             "'clustered' with group correction G/(G-1) and df correction (debiased)."
