@@ -46,6 +46,7 @@ def test_mice_equals_statsmodels_mice_pooling():
 
     d = _with_missing()
     num = d[["y", "x", "need", "z"]].astype(float).reset_index(drop=True)
+    num.columns = pd.Index(list(num.columns), dtype=object)
     ref = MICE("y ~ x + need + z", sm.OLS, MICEData(num.copy(), rng=np.random.default_rng(3))).fit(
         n_burnin=5, n_imputations=5
     )

@@ -120,7 +120,7 @@ def predicted(
                 {
                     "x": x,
                     "x_value": float(v),
-                    "by": by,
+                    "by": by or "none",
                     "by_value": lv,
                     **_row(result, _gradient(result, cf), alpha),
                     "n": len(frame),
@@ -147,7 +147,8 @@ def marginal_effects(
     Returns
     -------
     pandas.DataFrame
-        Columns ``x``, ``by``, ``group`` (level of ``by``, ``"all"`` or ``"difference"``),
+        Columns ``x``, ``by`` (``"none"`` without), ``group`` (level of ``by``, ``"all"`` or
+        ``"difference"``),
         ``estimate``, ``std_error``, ``statistic``, ``p_value``, ``ci_low``, ``ci_high``, ``n``.
     """
     frame = _check(result, x, *([by] if by else []))
@@ -160,7 +161,9 @@ def marginal_effects(
     for lv, sub in groups:
         g = (_gradient(result, sub.assign(**{x: sub[x] + h})) - _gradient(result, sub)) / h
         grads.append(g)
-        rows.append({"x": x, "by": by, "group": lv, **_row(result, g, alpha), "n": len(sub)})
+        rows.append(
+            {"x": x, "by": by or "none", "group": lv, **_row(result, g, alpha), "n": len(sub)}
+        )
     if by is not None and len(groups) >= 2:
         rows.append(
             {

@@ -111,6 +111,8 @@ def mice_ols(
     keep = sub[other].notna().all(axis=1) if other else pd.Series(True, index=sub.index)
     n_excl = int((~keep).sum())
     num = sub.loc[keep, numeric].astype(float).reset_index(drop=True)
+    # MICEData insists on object-dtype column labels (pandas 3 makes them str dtype)
+    num.columns = pd.Index([str(c) for c in num.columns], dtype=object)
     rest = sub.loc[keep, other].reset_index(drop=True)
     n_imputed = {c: int(num[c].isna().sum()) for c in numeric if num[c].isna().any()}
     if not n_imputed:

@@ -63,8 +63,8 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     Examples
     --------
     >>> import pandas as pd
-    >>> round(cronbach_alpha(pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 3, 3, 5]})), 4)
-    0.9412
+    >>> round(float(cronbach_alpha(pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 3, 3, 5]}))), 4)
+    0.96
     """
     return cronbach_alpha_from_cov(np.cov(_complete(items).to_numpy(), rowvar=False))
 
