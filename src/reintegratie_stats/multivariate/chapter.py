@@ -95,7 +95,7 @@ def chapter5(
     dict of str → pandas.DataFrame
         ``sample`` (reason, n), ``reliability`` (see :func:`scale_reliability`), ``ols`` and
         ``mixed`` (model, outcome, term, estimate, std_error, statistic, p_value, ci_low,
-        ci_high, n, n_excluded, cov_type; mixed adds group_var, icc), ``standardized``,
+        ci_high, n, n_excluded, cov_type; mixed adds group_var, icc, singular), ``standardized``,
         ``marginal_effects`` (outcome, x, by, group, estimate, ..., n), ``support_contrast``
         (outcome, need, external − internal AME), ``predicted`` (outcome, side, x, x_value,
         support_level (1-5), by, by_value, estimate, ...), ``sur`` (equation, term, variable, ...), ``sur_tests``
@@ -184,6 +184,7 @@ def chapter5(
             t = _tab(m, outcome, f"mixed_{mixed_backend}")
             t["group_var"] = m.group_var
             t["icc"] = m.icc
+            t["singular"] = bool(m.convergence.singular) if m.convergence else False
             tabs.append(t)
         out["mixed"] = pd.concat(tabs, ignore_index=True)
 

@@ -54,7 +54,7 @@ def cronbach_alpha_from_cov(cov: np.ndarray) -> float:
     """α = k/(k-1) · (1 − tr(C) / 1'C1) from an item covariance matrix ``C``."""
     C = np.asarray(cov, dtype=float)
     k = C.shape[0]
-    return k / (k - 1) * (1 - np.trace(C) / C.sum())
+    return float(k / (k - 1) * (1 - np.trace(C) / C.sum()))
 
 
 def cronbach_alpha(items: pd.DataFrame) -> float:
