@@ -58,6 +58,8 @@ def codebook_issues(df: pd.DataFrame, table: str) -> list[str]:
                 issues.append(f"{table}.{v.name}: outside {v.bounds}")
         else:
             x = s.dropna()
+            if s.dtype != object:
+                issues.append(f"{table}.{v.name}: dtype {s.dtype} (canonical: object strings)")
             if not all(isinstance(val, str) for val in x):
                 issues.append(f"{table}.{v.name}: non-string values")
             if v.values and not x.isin(list(v.values)).all():
@@ -316,3 +318,27 @@ def test_sav_user_missing_codes(tmp_path):
     assert (raw.loc[nonresp.to_numpy(), "sat_probation"] == -1).all()
     labels = meta.variable_value_labels["sat_probation"]
     assert labels[-3] == "not applicable" and labels[-1] == "don't know"
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"regime_shares": {"HvB": 1.0}}, "regime_shares must have the keys"),
+        ({"need_rates": {d: 1.0 for d in CB.domains}}, "strictly between 0 and 1"),
+        ({"contact_eta_loading": {t: 1.0 for t in CB.professional_types}}, "probation"),
+        ({"female_share": 1.5}, "female_share"),
+        ({"contact_institution_corr": 1.0}, "correlations"),
+    ],
+)
+def test_bad_params_are_named(change, match):
+    with pytest.raises(ValueError, match=match):
+        replace(SynthParams(), **change)
+
+
+def test_single_institution_and_uncalibrated():
+    d = generate(seed=2, n_prisoners=30, n_institutions=1, n_professionals=1)
+    assert set(d.prisoners["institution_id"]) == {"PI01"}
+    raw = generate(seed=2, n_prisoners=500, params=replace(SynthParams(), contact_calibrate=False))
+    beta = raw.truth["contact"]["probation"]["beta"]["Intercept"]
+    assert beta == SynthParams().contact_beta["probation"]["Intercept"]
+    assert raw.truth["contact"]["probation"]["intercept_calibrated"] is False

@@ -140,3 +140,22 @@ def test_family_truth(large):
         expected = kids["institution_id"].map(fam[key])
         resid = kids[col] - expected
         assert abs(resid.mean()) < 4 * resid.std() / np.sqrt(len(kids)), col
+
+
+def test_facilitation_acts_on_probation_only():
+    """With many institutions, facilitation and travel time predict probation contact and
+    not municipality, care or volunteer contact (SPEC section 2, chapter 4)."""
+    d = generate(seed=31, n_prisoners=20_000, n_institutions=120, n_professionals=2_400)
+    p = d.prisoners
+    X = contact_design(p, d.institutions, d.professionals)
+    groups = p["institution_id"].astype("category").cat.codes.to_numpy()
+    for t in CB.external_types:
+        fit = sm.Logit(p[f"contact_{t}"], X).fit(
+            disp=0, cov_type="cluster", cov_kwds={"groups": groups}
+        )
+        z_fac = fit.params["facilitation"] / fit.bse["facilitation"]
+        z_tt = fit.params["travel_time_min"] / fit.bse["travel_time_min"]
+        if t == "probation":
+            assert z_fac > 3 and z_tt < -3, (z_fac, z_tt)
+        else:
+            assert abs(z_fac) < 3.5 and abs(z_tt) < 3.5, (t, z_fac, z_tt)

@@ -310,8 +310,6 @@ def _contact(
     uni = rng.random((T, N))
     lam = np.array([p.contact_eta_loading[t] for t in types])
     iprob = types.index("probation")
-    if lam[iprob] != 0.0:
-        raise ValueError("contact_eta_loading['probation'] must be 0 (exact GLMM for probation)")
     nodes, weights = _gh()
     out: dict[str, np.ndarray] = {}
     lps: dict[str, np.ndarray] = {}
@@ -832,5 +830,6 @@ def _canonical(cols: dict[str, Any], table: str, cb: Codebook) -> pd.DataFrame:
             out[v.name] = arr.astype(float, copy=False)
         else:
             arr = arr.astype(object, copy=False)
-            out[v.name] = np.where(pd.isna(arr), np.nan, arr).astype(object)
+            # an explicit object Series: pandas 3 would otherwise infer its "str" dtype
+            out[v.name] = pd.Series(np.where(pd.isna(arr), np.nan, arr), dtype=object, copy=False)
     return pd.DataFrame(out, copy=False)
