@@ -66,6 +66,16 @@ def test_cluster_option_and_listwise():
     assert r.cov_type == "cluster" and "G/(G-1)" in r.summary()
 
 
+def test_sur_cluster_cov_is_cr1_per_equation():
+    """With method='ols' the clustered SUR covariance blocks equal ols(cluster=...) (CR1)."""
+    d = small()
+    r = sur(EQS, d, cluster="g", method="ols")
+    for eq, f in EQS.items():
+        o = ols(f, d, cluster="g")
+        got = r.equation(eq).set_index("term")["std_error"]
+        np.testing.assert_allclose(got.to_numpy(), o.bse.to_numpy(), rtol=1e-10)
+
+
 def test_sur_bad_input():
     with pytest.raises(ValueError, match="at least two"):
         sur({"a": "y1 ~ x1"}, small())

@@ -129,8 +129,8 @@ def sur(
     data : pandas.DataFrame
         Not modified; rows incomplete on any equation (or ``cluster``) are dropped and counted.
     cluster : str, optional
-        Cluster-robust covariance by this column (linearmodels ``"clustered"``, with the
-        G/(G-1) group and (N)/(N-K) small-sample corrections); otherwise the classical GLS
+        Cluster-robust covariance by this column (linearmodels ``"clustered"`` with its group
+        and degrees-of-freedom corrections: CR1 per equation); otherwise the classical GLS
         covariance (as systemfit).
     method : {"gls", "ols"}
         ``"gls"``: SUR; ``"ols"``: equation-by-equation OLS in the same system.
@@ -172,7 +172,8 @@ def sur(
         )
         desc = (
             f"Cluster-robust covariance by {cluster!r} ({len(uniques)} clusters), linearmodels "
-            "'clustered' with group correction G/(G-1) and df correction (debiased)."
+            "'clustered' with group_debias and debiased: per equation the CR1 small-sample "
+            "correction G/(G-1)·(N-1)/(N-K) (equal to ols(cluster=...) when method='ols')."
         )
         cov_type = "cluster"
     else:
