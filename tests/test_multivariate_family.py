@@ -47,7 +47,7 @@ def test_family_models_recover_effect_and_match_ols(prisoners):
     sub = out[out.has_children == 1]
     f = (
         "prep_social_network ~ visits_partner + visits_children + video_calls_month + parent_child_day"
-        " + family_approach_shell + age + C(sex) + prior_convictions + weeks_detained"
+        " + family_approach_shell + age + C(sex) + C(regime) + prior_convictions + weeks_detained"
     )
     r = ols(f, sub, cluster="institution_id")
     assert row["estimate"] == pytest.approx(r.params["visits_children"], rel=1e-12)

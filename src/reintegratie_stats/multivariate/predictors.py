@@ -31,7 +31,13 @@ __all__ = [
 ]
 
 #: Registration controls used by default (terms of the formula; absent columns are skipped).
-DEFAULT_CONTROLS: tuple[str, ...] = ("age", "C(sex)", "prior_convictions", "weeks_detained")
+DEFAULT_CONTROLS: tuple[str, ...] = (
+    "age",
+    "C(sex)",
+    "C(regime)",
+    "prior_convictions",
+    "weeks_detained",
+)
 
 
 @dataclass
