@@ -63,3 +63,10 @@ def test_lme4_backend_live_equals_native():
     np.testing.assert_allclose(r.bse.to_numpy(), np.array(ref["se"])[idx], rtol=1e-6)
     assert r.group_var == pytest.approx(ref["group_var"], rel=1e-6)
     assert r.extra["backend"] == "lme4"
+    # patsy-only syntax and missing rows are handled on the Python side
+    d = small().assign(cat=lambda x: np.where(x.z > 35, "hi", "lo"))
+    d.loc[[0, 1], "x"] = np.nan
+    f = "y ~ x + C(cat) + (1 | g)"
+    a, b = mixed(f, d, backend="lme4"), mixed(f, d)
+    np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), atol=1e-5)
+    assert list(a.params.index) == list(b.params.index) and a.extra["n_excluded"] == 2

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._design import formula_variables, listwise, make_design
+from ._design import make_design
 
 if TYPE_CHECKING:
     from .mixed import MixedResults
@@ -38,25 +38,28 @@ def _import_pymer4():
 def fit_lme4(
     formula: str, fixed: str, group: str, data: pd.DataFrame, *, reml: bool
 ) -> MixedResults:
+    """Fit with lme4 on the patsy design (so the coding and the term names are ours).
+
+    The fixed-effects model matrix is built in Python and handed to R as numeric columns
+    ``b1..bk`` with ``y ~ 0 + b1 + ... + bk + (1 | g)``: patsy syntax such as ``C(sex)``
+    never reaches R, and lme4 estimates exactly the parameters MixedLM estimates.
+    """
     from .mixed import MixedResults
 
     Lmer = _import_pymer4()
-    cols = formula_variables(formula, data)
-    frame, n_excl, by = listwise(data, cols)
-    frame = frame.reset_index(drop=True)
-    frame[group] = frame[group].astype(str)
-    d = make_design(fixed, frame, extra_columns=(group,))
-    m = Lmer(formula, data=frame)
+    d = make_design(fixed, data, extra_columns=(group,))
+    names = list(d.names)
+    safe = [f"b{i + 1}" for i in range(len(names))]
+    frame = pd.DataFrame(d.X.to_numpy(), columns=safe)
+    frame.insert(0, "y", d.y.to_numpy())
+    frame["g"] = d.frame[group].astype(str).to_numpy()
+    m = Lmer("y ~ 0 + " + " + ".join(safe) + " + (1 | g)", data=frame)
     m.fit(REML=reml, summarize=False)
     from rpy2 import robjects
 
     vc = np.asarray(robjects.r["as.matrix"](robjects.r["vcov"](m.model_obj)))
-    coefs = m.coefs.rename(index={"(Intercept)": "Intercept"})
-    names = list(d.names)
-    r_names = list(coefs.index)
-    if sorted(r_names) != sorted(names):
-        raise ValueError(f"lme4 terms {r_names} do not match the patsy terms {names}")
-    idx = [r_names.index(t) for t in names]
+    coefs = m.coefs
+    idx = [list(coefs.index).index(c) for c in safe]
     rv = m.ranef_var
     group_var = float(rv.loc[rv.index != "Residual", "Var"].iloc[0])
     resid_var = float(rv.loc["Residual", "Var"])
@@ -73,9 +76,9 @@ def fit_lme4(
         cov_description=f"lme4 vcov() of the fixed effects ({est}); Wald z tests.",
         n_extra_params=2,
         extra={
-            "n_excluded": n_excl,
-            "excluded_by": by,
-            "n_groups": int(frame[group].nunique()),
+            "n_excluded": d.n_excluded,
+            "excluded_by": d.excluded_by,
+            "n_groups": int(frame["g"].nunique()),
             "group_var": group_var,
             "resid_var": resid_var,
             "icc": group_var / (group_var + resid_var),

@@ -98,6 +98,10 @@ def mixed(
     if backend == "lme4":
         from ._lme4 import fit_lme4
 
+        if expr.replace(" ", "") != "1":
+            raise ValueError(
+                f"backend='lme4' here fits a random intercept only; got ({expr} | {group})"
+            )
         return fit_lme4(formula, fixed, group, data, reml=reml)
     import statsmodels.api as sm
 
