@@ -8,6 +8,7 @@ tests), :func:`ordinal` (ordinal logit). Every result is a
 
 from .chapter import chapter5, model_domains
 from .effects import lincom, marginal_effects, predicted, standardized_coefficients
+from .family import family_models
 from .mice import mice_ols, rubin_pool
 from .mixed import MixedResults, mixed
 from .ols import OLSResults, ols
@@ -27,6 +28,7 @@ __all__ = [
     "model_domains",
     "cronbach_alpha",
     "domain_formula",
+    "family_models",
     "lincom",
     "marginal_effects",
     "mcdonald_omega",
