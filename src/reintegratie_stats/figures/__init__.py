@@ -1,1 +1,1 @@
-"""Figures (matplotlib, Agg backend): one module per topic, functions return a Figure."""
+"""Figures (matplotlib, Agg backend); every function returns a Figure."""
