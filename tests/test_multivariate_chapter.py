@@ -42,7 +42,7 @@ def test_chapter5_tables(out):
     for name in ("ols", "ordinal", "sur", "sur_tests", "family"):
         assert {"n", "n_excluded"} <= set(out[name].columns), name
     assert (out["ols"]["cov_type"] == "cluster").all()
-    assert out["sur_tests"]["df"].eq(2).all()
+    assert out["sur_tests"]["dof"].eq(2).all()
     # the chapter's directions on data simulated with them (external support > internal,
     # stronger with the prior need)
     c = out["support_contrast"]

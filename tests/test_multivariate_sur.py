@@ -16,7 +16,7 @@ def test_sur_matches_systemfit_fixture():
     np.testing.assert_allclose(r.bse.to_numpy(), np.array(ref["se"])[idx], rtol=1e-8)
     t = r.test_equal("need")
     assert t.loc[0, "statistic"] == pytest.approx(ref["wald_need_equal"], rel=1e-8)
-    assert t.loc[0, "df"] == 2
+    assert t.loc[0, "dof"] == 2
     assert isinstance(r, ModelResults)
 
 

@@ -99,7 +99,7 @@ def chapter5(
         ``marginal_effects`` (outcome, x, by, group, estimate, ..., n), ``support_contrast``
         (outcome, need, external − internal AME), ``predicted`` (outcome, side, x, x_value,
         support_level (1-5), by, by_value, estimate, ...), ``sur`` (equation, term, variable, ...), ``sur_tests``
-        (hypothesis, statistic, df, p_value, n, n_excluded), ``ordinal``, ``robustness``
+        (test, hypothesis, statistic, dof, p_value, n, n_excluded), ``ordinal``, ``robustness``
         (OLS versus ordinal signs and p-values), ``family`` (:func:`family_models`, on all
         prisoners, not only the soon released), and ``mice`` when asked.
         Models are cluster-robust (CR1) by ``cluster`` unless stated.

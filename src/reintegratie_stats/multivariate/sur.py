@@ -28,7 +28,7 @@ def wald_test(
     Returns
     -------
     pandas.DataFrame
-        One row: ``statistic``, ``df``, ``p_value``.
+        One row: ``statistic``, ``dof``, ``p_value``.
     """
     Rm = (
         R.reindex(columns=params.index, fill_value=0.0)
@@ -39,7 +39,7 @@ def wald_test(
     r = Rm @ params.to_numpy() - qv
     W = float(r @ np.linalg.solve(Rm @ cov.to_numpy() @ Rm.T, r))
     k = int(np.linalg.matrix_rank(Rm))
-    return pd.DataFrame({"statistic": [W], "df": [k], "p_value": [float(stats.chi2.sf(W, k))]})
+    return pd.DataFrame({"statistic": [W], "dof": [k], "p_value": [float(stats.chi2.sf(W, k))]})
 
 
 @dataclass
@@ -93,7 +93,7 @@ class SURResults(ModelResults):
         Returns
         -------
         pandas.DataFrame
-            One row: ``hypothesis``, ``statistic`` (Wald χ²), ``df`` (= equations - 1), ``p_value``.
+            One row: ``hypothesis``, ``statistic`` (Wald χ²), ``dof`` (= equations - 1), ``p_value``.
         """
         if isinstance(terms, str):
             eqs = list(equations or self.extra["equations"])
