@@ -31,8 +31,9 @@ def test_chapter5_tables(out):
         "family",
     }
     assert expected <= set(out)
+    assert out["problems"].empty
     for name, tab in out.items():
-        assert isinstance(tab, pd.DataFrame) and len(tab) > 0, name
+        assert isinstance(tab, pd.DataFrame) and (len(tab) > 0 or name == "problems"), name
     assert set(out["ols"]["outcome"]) == {
         "prep_housing",
         "prep_finances",
@@ -53,3 +54,18 @@ def test_chapter5_tables(out):
     assert out["robustness"].query("term == 'instr_ext_housing_c'")["same_sign"].all()
     # nothing rounded
     assert out["ols"]["estimate"].map(lambda v: len(repr(v)) > 8).any()
+
+
+def test_chapter5_reports_a_degenerate_domain_and_carries_on():
+    df = simulate_prisoners(n=600, seed=6)
+    df["need_id"] = 0.0  # nobody had the need: the id model is rank deficient
+    out = chapter5(
+        df,
+        domains=("housing", "id"),
+        include_mixed=False,
+        include_ordinal=False,
+        include_family=False,
+    )
+    pr = out["problems"]
+    assert list(pr["outcome"]) == ["prep_id"] and "rank deficient" in pr.loc[0, "message"]
+    assert "prep_housing" in set(out["ols"]["outcome"]) and "sur" not in out

@@ -101,7 +101,9 @@ def chapter5(
         support_level (1-5), by, by_value, estimate, ...), ``sur`` (equation, term, variable, ...), ``sur_tests``
         (test, hypothesis, statistic, dof, p_value, n, n_excluded), ``ordinal``, ``robustness``
         (OLS versus ordinal signs and p-values), ``family`` (:func:`family_models`, on all
-        prisoners, not only the soon released), and ``mice`` when asked.
+        prisoners, not only the soon released), ``mice`` when asked, and ``problems`` (part,
+        outcome, message: models that could not be fitted, e.g. a rank-deficient design; empty
+        when all ran).
         Models are cluster-robust (CR1) by ``cluster`` unless stated.
     """
     cb = codebook or load_codebook()
@@ -139,10 +141,20 @@ def chapter5(
         ("sat_int_c", "sat_ext_c") if coding == "centred" else ("sat_internal", "sat_external")
     )
 
+    problems: list[dict[str, str]] = []
+
+    def note(part: str, outcome: str, exc: Exception) -> None:
+        # a degenerate model (e.g. a need nobody has) is reported, and the rest still runs
+        problems.append({"part": part, "outcome": outcome, "message": str(exc)})
+
     ols_tabs, std_tabs, me_tabs, pred_tabs, contrast_tabs = [], [], [], [], []
     ols_fits = {}
     for outcome, f in {**formulas, **overall}.items():
-        r = ols(f, data, cluster=cluster)
+        try:
+            r = ols(f, data, cluster=cluster)
+        except ValueError as exc:
+            note("ols", outcome, exc)
+            continue
         ols_fits[outcome] = r
         ols_tabs.append(_tab(r, outcome, "ols_cluster"))
         s = standardized_coefficients(r)
@@ -172,6 +184,8 @@ def chapter5(
             c.insert(0, "outcome", outcome)
             c["n"] = r.nobs
             contrast_tabs.append(c)
+    if not ols_fits:
+        raise ValueError(f"no chapter-5 model could be fitted: {problems}")
     out["ols"] = pd.concat(ols_tabs, ignore_index=True)
     out["standardized"] = pd.concat(std_tabs, ignore_index=True)
     out["marginal_effects"] = pd.concat(me_tabs, ignore_index=True)
@@ -181,15 +195,23 @@ def chapter5(
     if include_mixed:
         tabs = []
         for outcome, f in {**formulas, **overall}.items():
-            m = mixed(f"{f} + (1 | {cluster})", data, backend=mixed_backend)
+            if outcome not in ols_fits:
+                continue
+            try:
+                m = mixed(f"{f} + (1 | {cluster})", data, backend=mixed_backend)
+            except ValueError as exc:
+                note("mixed", outcome, exc)
+                continue
             t = _tab(m, outcome, f"mixed_{mixed_backend}")
             t["group_var"] = m.group_var
             t["icc"] = m.icc
             t["singular"] = bool(m.convergence.singular) if m.convergence else False
             tabs.append(t)
-        out["mixed"] = pd.concat(tabs, ignore_index=True)
+        out["mixed"] = pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame()
 
-    if include_sur and len(doms) >= 2:
+    sur_doms = [d for d in doms if f"prep_{d}" in ols_fits]
+    if include_sur and len(sur_doms) >= 2:
+        doms = sur_doms
         s = sur({d: formulas[f"prep_{d}"] for d in doms}, data, cluster=cluster)
         t = s.tidy()
         t["n"] = s.nobs
@@ -214,9 +236,13 @@ def chapter5(
     if include_ordinal:
         tabs, rob = [], []
         for outcome, f in formulas.items():
-            if data[outcome].nunique() > 15:
+            if outcome not in ols_fits or data[outcome].nunique() > 15:
                 continue  # not an ordinal item (e.g. a continuous score): no ordinal model
-            o = ordinal(f, data)
+            try:
+                o = ordinal(f, data)
+            except ValueError as exc:
+                note("ordinal", outcome, exc)
+                continue
             tabs.append(_tab(o, outcome, "ordinal_logit"))
             r = ols_fits[outcome]
             for term in r.params.index.drop("Intercept"):
@@ -237,7 +263,10 @@ def chapter5(
         out["robustness"] = pd.DataFrame(rob)
 
     if include_family:
-        out["family"] = family_models(prisoners, cluster=cluster, controls=ctrl, codebook=cb)
+        try:
+            out["family"] = family_models(prisoners, cluster=cluster, controls=ctrl, codebook=cb)
+        except ValueError as exc:
+            note("family", "", exc)
 
     if use_mice:
         tabs = []
@@ -245,4 +274,5 @@ def chapter5(
             p = mice_ols(f, data, cluster=cluster, n_imputations=n_imputations, seed=seed)
             tabs.append(_tab(p, outcome, "ols_cluster_mice"))
         out["mice"] = pd.concat(tabs, ignore_index=True)
+    out["problems"] = pd.DataFrame(problems, columns=["part", "outcome", "message"])
     return out
