@@ -48,6 +48,7 @@ CH5_TABLES: dict[str, tuple[str, str]] = {
     "sur_tests": ("Cross-equation tests", "Toetsen over de vergelijkingen heen"),
     "ordinal": ("Ordinal logit (robustness)", "Ordinale logit (robuustheid)"),
     "robustness": ("OLS versus ordinal logit", "OLS tegenover ordinale logit"),
+    "problems": ("Models that could not be fitted", "Modellen die niet te schatten waren"),
 }
 
 
@@ -144,7 +145,62 @@ def _readings(res: dict[str, pd.DataFrame], ctx: ReportContext) -> dict[str, str
             f"Cross-equation Wald tests: {txt}.",
             f"Wald-toetsen over de vergelijkingen: {txt}.",
         )
+    probs = res.get("problems")
+    if probs is not None:
+        out["ch5_problems"] = (
+            _say(
+                ctx,
+                "Every model of the chapter could be fitted.",
+                "Elk model van het hoofdstuk kon worden geschat.",
+            )
+            if probs.empty
+            else _say(
+                ctx,
+                f"{len(probs)} model(s) could not be fitted; the rest of the chapter "
+                "still ran (see the messages).",
+                f"{len(probs)} model(len) kon(den) niet worden geschat; de rest van het "
+                "hoofdstuk is wel uitgevoerd (zie de meldingen).",
+            )
+        )
     return out
+
+
+def _figures(res: dict[str, pd.DataFrame], ctx: ReportContext) -> tuple[dict, dict, dict]:
+    """Predicted preparedness by support level and prior need (overall, and per domain)."""
+    from ..figures.multivariate import interaction_plot
+
+    pred = res.get("predicted")
+    if pred is None or pred.empty:
+        return {}, {}, {}
+    pred = visible(pred, ctx.threshold)
+    figs, readings, captions = {}, {}, {}
+    outcomes = list(dict.fromkeys(pred["outcome"]))
+    if "prep_overall" in outcomes:
+        figs["ch5_predicted_overall"] = interaction_plot(pred, ["prep_overall"], lang=ctx.lang)
+        readings["ch5_predicted_overall"] = _say(
+            ctx,
+            "Overall preparedness rises with satisfaction with instrumental support; "
+            "compare the slopes with and without a prior need.",
+            "Algemene voorbereiding stijgt met tevredenheid over instrumentele steun; vergelijk "
+            "de hellingen met en zonder probleem voor detentie.",
+        )
+        captions["ch5_predicted_overall"] = _say(
+            ctx, "Predicted overall preparedness", "Voorspelde algemene voorbereiding"
+        )
+    domains = [o for o in outcomes if o != "prep_overall"]
+    if domains:
+        figs["ch5_predicted_domains"] = interaction_plot(pred, domains, lang=ctx.lang)
+        readings["ch5_predicted_domains"] = _say(
+            ctx,
+            "Per domain: predicted preparedness by satisfaction with internal and external "
+            "instrumental support.",
+            "Per leefgebied: voorspelde voorbereiding naar tevredenheid over interne en externe "
+            "instrumentele steun.",
+        )
+        captions["ch5_predicted_domains"] = _say(
+            ctx, "Predicted preparedness per domain", "Voorspelde voorbereiding per leefgebied"
+        )
+    return figs, readings, captions
 
 
 @register(
@@ -162,6 +218,10 @@ def ch5_preparedness(ctx: ReportContext) -> StepOutput:
     out.readings.update(_readings(res, ctx))
     lang = 1 if ctx.lang == "nl" else 0
     out.captions = {f"ch5_{k}": v[lang] for k, v in CH5_TABLES.items() if k in res}
+    figs, fig_readings, fig_captions = _figures(res, ctx)
+    out.figures.update(figs)
+    out.readings.update(fig_readings)
+    out.captions.update(fig_captions)
     if "reliability" in res:  # n_items counts scale items, not people
         rel = res["reliability"]
         out.count_cols["ch5_reliability"] = [
