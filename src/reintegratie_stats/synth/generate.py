@@ -28,8 +28,8 @@ from .params import CONTACT_TERMS, SynthParams, _jsonable
 
 __all__ = ["SynthData", "generate", "GENERATOR_VERSION"]
 
-#: Bumped whenever the same seed would give different data.
-GENERATOR_VERSION = "1"
+#: Bumped whenever the same seed would give different data (2: correlated prep items).
+GENERATOR_VERSION = "2"
 
 _INSTITUTION_NAMES = (
     "PI Almelo",

@@ -392,7 +392,7 @@ class SynthParams:
     instr_ext_mean: float = 3.6
     instr_sd: float = 0.9
 
-    # --- preparedness (exact linear mean on the 1-5 scale, binomial spread) ---------------
+    # --- preparedness (exact linear mean on the 1-5 scale, probit-normal factor) ----------
     prep_beta: Mapping[str, float] = field(default_factory=_prep_beta)
     #: domain-specific intercept shifts and the social-network family-contact effect
     prep_domain_shift: Mapping[str, float] = field(
