@@ -154,6 +154,19 @@ def test_streams_are_independent_blocks():
     assert not base.prisoners["has_partner"].equals(other.prisoners["has_partner"])
 
 
+def test_preparedness_factor_changes_only_the_prep_items():
+    """The factor strength lives in the preparedness stream: nothing else moves."""
+    base = generate(seed=3, n_prisoners=600)
+    other = generate(seed=3, n_prisoners=600, params=replace(SynthParams(), prep_factor_rho=0.6))
+    prep = [f"prep_{d}" for d in CB.domains]
+    keep = [c for c in base.prisoners.columns if c not in prep]
+    pd.testing.assert_frame_equal(base.prisoners[keep], other.prisoners[keep])
+    pd.testing.assert_frame_equal(base.institutions, other.institutions)
+    pd.testing.assert_frame_equal(base.professionals, other.professionals)
+    assert not base.prisoners[prep].equals(other.prisoners[prep])
+    assert other.truth["preparedness"]["factor_rho"] == 0.6
+
+
 def test_truth_is_json_and_complete(twin):
     truth = json.loads(json.dumps(twin.truth, allow_nan=False))
     ids = twin.institutions["institution_id"].tolist()
@@ -328,6 +341,8 @@ def test_sav_user_missing_codes(tmp_path):
         ({"contact_eta_loading": {t: 1.0 for t in CB.professional_types}}, "probation"),
         ({"female_share": 1.5}, "female_share"),
         ({"contact_institution_corr": 1.0}, "correlations"),
+        ({"prep_factor_rho": 1.0}, "prep_factor_rho"),
+        ({"prep_factor_rho": -0.1}, "prep_factor_rho"),
     ],
 )
 def test_bad_params_are_named(change, match):

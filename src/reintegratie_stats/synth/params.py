@@ -392,7 +392,7 @@ class SynthParams:
     instr_ext_mean: float = 3.6
     instr_sd: float = 0.9
 
-    # --- preparedness (exact linear mean on the 1-5 scale, binomial spread) ---------------
+    # --- preparedness (exact linear mean on the 1-5 scale, probit-normal factor) ----------
     prep_beta: Mapping[str, float] = field(default_factory=_prep_beta)
     #: domain-specific intercept shifts and the social-network family-contact effect
     prep_domain_shift: Mapping[str, float] = field(
@@ -406,6 +406,9 @@ class SynthParams:
         }
     )
     prep_family_contact_social_network: float = 0.35
+    #: latent correlation of the person-level preparedness factor shared by the six items
+    #: (probit-normal success probability; 0 = items independent given X)
+    prep_factor_rho: float = 0.25
 
     # --- family (SPEC section 4) ---------------------------------------------------------
     has_children_rate: float = 0.45
@@ -539,6 +542,10 @@ class SynthParams:
             raise ValueError("SynthParams: correlations must lie strictly between -1 and 1")
         if not 0.0 <= self.need_factor_loading < 1.0:
             raise ValueError("SynthParams.need_factor_loading must lie in [0, 1)")
+        if not 0.0 <= self.prep_factor_rho < 1.0:
+            raise ValueError(
+                f"SynthParams.prep_factor_rho = {self.prep_factor_rho} must lie in [0, 1)"
+            )
         if any(v < 0 for v in self.contact_sigma_institution.values()):
             raise ValueError("SynthParams.contact_sigma_institution must be >= 0")
 
