@@ -83,9 +83,20 @@ def _prisoners(ctx: ReportContext) -> pd.DataFrame:
     return ctx.cached("prisoners", lambda: add_derived(ctx.inputs.prisoners))
 
 
+def _max_col(frames: tuple[pd.DataFrame, ...], col: str) -> int | None:
+    vals = [pd.to_numeric(f[col], errors="coerce").max() for f in frames if col in f.columns]
+    vals = [int(v) for v in vals if pd.notna(v)]
+    return max(vals) if vals else None
+
+
 def _rows(*frames: pd.DataFrame) -> tuple[int | None, dict[str, int]]:
-    """Rows used and excluded from the ``attrs`` convention of the analysis modules
-    (``n_rows``, ``n_excluded``); the largest exclusion per reason over the frames."""
+    """Rows used and excluded by an analysis, from the conventions of the analysis modules.
+
+    ``attrs["n_rows"]`` and ``attrs["n_excluded"]`` (rows outside every group, by reason);
+    otherwise the largest ``n`` of the tables. Per-estimate exclusions (``n_missing``,
+    ``n_excluded`` columns) are reported as the largest over the estimates, since each
+    estimate leaves out its own rows.
+    """
     n_rows = None
     excluded: dict[str, int] = {}
     for f in frames:
@@ -94,9 +105,17 @@ def _rows(*frames: pd.DataFrame) -> tuple[int | None, dict[str, int]]:
             n_rows = max(n_rows or 0, int(a["n_rows"]))
         for k, v in (a.get("n_excluded") or {}).items():
             excluded[str(k)] = max(excluded.get(str(k), 0), int(v))
-    if n_rows is None:
-        return None, excluded
-    return n_rows - sum(excluded.values()), excluded
+    used = None if n_rows is None else n_rows - sum(excluded.values())
+    if used is None:
+        used = _max_col(frames, "n")
+    for col, reason in (
+        ("n_missing", "missing answer (largest over estimates)"),
+        ("n_excluded", "excluded by the model (largest over models)"),
+    ):
+        m = _max_col(frames, col)
+        if m:
+            excluded[reason] = m
+    return used, excluded
 
 
 # --------------------------------------------------------------------------------------------
