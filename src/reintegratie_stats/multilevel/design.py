@@ -190,8 +190,10 @@ def glmm_design(
             "in the rows used; a random intercept needs at least 2 groups (fit a GLM instead)"
         )
     if X.shape[1] > 0:
-        rank = np.linalg.matrix_rank(X)
-        if rank < X.shape[1]:
+        # rank via the scaled cross-product (cheap for a million rows, p columns)
+        xtx = X.T @ X
+        dsc = np.sqrt(np.clip(np.diag(xtx), 1e-300, None))
+        if np.linalg.eigvalsh(xtx / np.outer(dsc, dsc)).min() < 1e-10:
             # name the columns that can be written as combinations of earlier ones
             dropped, cols = [], []
             for j in range(X.shape[1]):

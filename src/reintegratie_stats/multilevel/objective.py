@@ -211,7 +211,7 @@ class _Engine:
             eta = X @ b + sigma * uu[codes]
             return float(-np.logaddexp(0.0, self.sy * eta).sum() - 0.5 * uu @ uu)
 
-        cur = pen_ll(beta, u)
+        cur: float | None = None
         for _ in range(100):
             eta = X @ beta + sigma * u[codes]
             mu = expit(eta)
@@ -226,14 +226,18 @@ class _Engine:
             db = np.linalg.solve(S, gb - Bm.T @ (gu / d))
             du = (gu - Bm @ db) / d
             t = 1.0
-            while True:
-                nb, nu = beta + t * db, u + t * du
-                new = pen_ll(nb, nu)
-                if new >= cur - 1e-10 * abs(cur) or t < 1e-8:
-                    break
-                t *= 0.5
-            beta, u = nb, nu
-            done = max(np.max(np.abs(t * db)), np.max(np.abs(t * du))) < 1e-9
+            big = max(np.max(np.abs(db)), np.max(np.abs(du))) > 0.5
+            new = None  # the penalised log-likelihood is only needed for a line search
+            if big:  # far from the mode: halve until the penalised likelihood increases
+                if cur is None:
+                    cur = pen_ll(beta, u)
+                while True:
+                    new = pen_ll(beta + t * db, u + t * du)
+                    if new >= cur - 1e-10 * abs(cur) or t < 1e-8:
+                        break
+                    t *= 0.5
+            beta, u = beta + t * db, u + t * du
+            done = max(np.max(np.abs(t * db)), np.max(np.abs(t * du))) < 1e-8
             cur = new
             if done:
                 break
