@@ -11,6 +11,8 @@ Examples
 True
 """
 
+from .alternatives import gee, glm, glmer_bayes, lmer
+from .compare import lrt
 from .design import GLMMDesign, glmm_design
 from .formula import ParsedFormula, RandomTerm, parse_formula
 from .glmer import glmer
@@ -19,6 +21,11 @@ from .optimize import GLMMControl, OptResult, numerical_hessian, optimize_glmm
 from .results import GLMMFitError, GLMMResult, build_glmm_result
 
 __all__ = [
+    "gee",
+    "glm",
+    "glmer_bayes",
+    "lmer",
+    "lrt",
     "GLMMControl",
     "GLMMDesign",
     "GLMMFitError",

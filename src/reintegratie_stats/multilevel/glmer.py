@@ -85,7 +85,7 @@ def glmer(
 
         return glmer_lme4(formula, data, family=family, nagq=nagq)
     if backend == "bayes":
-        from .bayes import glmer_bayes
+        from .alternatives import glmer_bayes
 
         return glmer_bayes(formula, data)
     raise ValueError(f"backend must be 'native', 'lme4' or 'bayes', got {backend!r}")
