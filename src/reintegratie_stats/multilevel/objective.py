@@ -212,7 +212,7 @@ class _Engine:
             return float(-np.logaddexp(0.0, self.sy * eta).sum() - 0.5 * uu @ uu)
 
         cur: float | None = None
-        for _ in range(100):
+        for _ in range(50):
             eta = X @ beta + sigma * u[codes]
             mu = expit(eta)
             r = self.y - mu
@@ -223,7 +223,12 @@ class _Engine:
             Bm = np.column_stack([self._bc(v * X[:, j]) for j in range(p)]) * sigma
             d = 1.0 + sigma * sigma * self._bc(v)
             S = A - Bm.T @ (Bm / d[:, None])
-            db = np.linalg.solve(S, gb - Bm.T @ (gu / d))
+            try:
+                db = np.linalg.solve(S, gb - Bm.T @ (gu / d))
+            except np.linalg.LinAlgError:  # separated data: beta runs off; keep the last iterate
+                break
+            if not np.all(np.isfinite(db)):
+                break
             du = (gu - Bm @ db) / d
             t = 1.0
             big = max(np.max(np.abs(db)), np.max(np.abs(du))) > 0.5
