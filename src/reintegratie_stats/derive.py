@@ -43,8 +43,16 @@ def phase(df: pd.DataFrame) -> pd.Series:
     Missing ``weeks_detained`` gives a missing phase.
     """
     wd = df["weeks_detained"].astype(float)
-    wr = df["weeks_to_release"].astype(float) if "weeks_to_release" in df else pd.Series(np.nan, index=df.index)
-    out = np.where(wd < FIRST_PHASE_WEEKS, "first_6_weeks", np.where(wr <= LAST_PHASE_WEEKS, "last_3_months", "middle"))
+    wr = (
+        df["weeks_to_release"].astype(float)
+        if "weeks_to_release" in df
+        else pd.Series(np.nan, index=df.index)
+    )
+    out = np.where(
+        wd < FIRST_PHASE_WEEKS,
+        "first_6_weeks",
+        np.where(wr <= LAST_PHASE_WEEKS, "last_3_months", "middle"),
+    )
     return pd.Series(out, index=df.index, name="phase", dtype=object).where(wd.notna())
 
 
@@ -57,13 +65,17 @@ def soon_released(df: pd.DataFrame) -> pd.Series:
 def detention_length_band(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.Series:
     """Band of ``weeks_detained`` by the ``detention_length_bands`` of the codebook."""
     bands = (codebook or load_codebook()).detention_length_bands
-    edges = [-np.inf] + [b["upper_weeks"] if b["upper_weeks"] is not None else np.inf for b in bands]
+    edges = [-np.inf] + [
+        b["upper_weeks"] if b["upper_weeks"] is not None else np.inf for b in bands
+    ]
     codes = [b["code"] for b in bands]
     cut = pd.cut(df["weeks_detained"].astype(float), bins=edges, labels=codes, right=False)
     return cut.astype(object).where(cut.notna()).rename("detention_length_band")
 
 
-def n_needs(df: pd.DataFrame, codebook: Codebook | None = None, *, domains: tuple[str, ...] | None = None) -> pd.Series:
+def n_needs(
+    df: pd.DataFrame, codebook: Codebook | None = None, *, domains: tuple[str, ...] | None = None
+) -> pd.Series:
     """Number of domains with a problem before detention (missing if any need item is missing).
 
     By default the five classic domains are counted (``social_network`` was added in 2019 and
@@ -72,10 +84,17 @@ def n_needs(df: pd.DataFrame, codebook: Codebook | None = None, *, domains: tupl
     cb = codebook or load_codebook()
     doms = domains or tuple(d for d in cb.domains if d != "social_network")
     cols = [f"need_{d}" for d in doms]
-    return df[cols].sum(axis=1, min_count=len(cols)).where(df[cols].notna().all(axis=1)).rename("n_needs")
+    return (
+        df[cols]
+        .sum(axis=1, min_count=len(cols))
+        .where(df[cols].notna().all(axis=1))
+        .rename("n_needs")
+    )
 
 
-def any_contact(df: pd.DataFrame, codebook: Codebook | None = None, *, types: tuple[str, ...] | None = None) -> pd.Series:
+def any_contact(
+    df: pd.DataFrame, codebook: Codebook | None = None, *, types: tuple[str, ...] | None = None
+) -> pd.Series:
     """1 if in contact with at least one of the professional types, 0 if with none.
 
     Missing when no type is 1 and at least one is missing (the answer cannot be known).
@@ -85,7 +104,9 @@ def any_contact(df: pd.DataFrame, codebook: Codebook | None = None, *, types: tu
     block = df[cols].astype(float)
     anyone = (block == 1).any(axis=1)
     known = block.notna().all(axis=1)
-    return pd.Series(np.where(anyone, 1.0, np.where(known, 0.0, np.nan)), index=df.index, name="any_contact")
+    return pd.Series(
+        np.where(anyone, 1.0, np.where(known, 0.0, np.nan)), index=df.index, name="any_contact"
+    )
 
 
 def add_derived(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:

@@ -121,7 +121,9 @@ class ModelResults:
     @property
     def pvalues(self) -> pd.Series:
         return pd.Series(
-            2 * self._dist().sf(np.abs(self.tvalues.to_numpy())), index=self.params.index, name="pvalues"
+            2 * self._dist().sf(np.abs(self.tvalues.to_numpy())),
+            index=self.params.index,
+            name="pvalues",
         )
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -173,7 +175,9 @@ class ModelResults:
             lines.append(f"Formula: {self.formula}")
         stats_line = f"No. observations: {self.nobs}"
         if self.llf is not None:
-            stats_line += f"   Log-likelihood: {self.llf:.3f}   AIC: {self.aic:.2f}   BIC: {self.bic:.2f}"
+            stats_line += (
+                f"   Log-likelihood: {self.llf:.3f}   AIC: {self.aic:.2f}   BIC: {self.bic:.2f}"
+            )
         lines.append(stats_line)
         lines.append(f"Covariance type: {self.cov_type}")
         tab = self.to_frame().set_index("term")

@@ -132,7 +132,9 @@ class TableSchema:
         try:
             return self._by_name[name]  # type: ignore[attr-defined]
         except KeyError:
-            raise KeyError(f"{name!r} is not a variable of table {self.name!r} in the codebook") from None
+            raise KeyError(
+                f"{name!r} is not a variable of table {self.name!r} in the codebook"
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name  # type: ignore[attr-defined]

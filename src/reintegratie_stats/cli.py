@@ -1,0 +1,129 @@
+"""The ``reintegratie-stats`` command.
+
+Exit codes are part of the interface: 0 success (valid data), 1 invalid data or a failed step,
+2 unusable input (missing file, unknown format or table, unreadable file). Bad data never gives
+a Python traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .io import UnusableInputError, load_mapping, read_table
+from .schema import TABLES
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="reintegratie-stats",
+    help=(
+        "Statistical models for Dutch prison-climate survey data (PCQ / DPVS): validate data "
+        "against the codebook, generate the synthetic twin, run the thesis analyses."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"reintegratie-stats {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Statistical models for Dutch prison-climate survey data (PCQ / DPVS)."""
+
+
+Table = Enum("Table", {t: t for t in TABLES}, type=str)  # choices come from the codebook's tables
+
+
+def _fail_unusable(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def validate(
+    path: Annotated[
+        Path, typer.Argument(help="Data file: .csv, .parquet, .sav (SPSS) or .dta (Stata).")
+    ],
+    table: Annotated[Table, typer.Option("--table", "-t", help="Which table the file holds.")],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            "-m",
+            help="Mapping YAML from the file's own names and codes to the codebook.",
+        ),
+    ] = None,
+    institutions: Annotated[
+        Path | None,
+        typer.Option(
+            "--institutions",
+            help="Institutions table, to check that every institution_id exists (read with the same mapping).",
+        ),
+    ] = None,
+    show_log: Annotated[
+        bool,
+        typer.Option(
+            "--log/--no-log",
+            help="Also list every conversion made while reading (renames, recodes, missing codes).",
+        ),
+    ] = True,
+) -> None:
+    """Check a data file against the codebook and report every problem.
+
+    Exit 0 with a one-line summary when the data are valid, 1 with a report of every problem
+    (column, rule, offending values, number of rows, first row numbers) when they are not, and
+    2 with one line when the input cannot be used at all.
+    """
+    from .validate import validate as run_validate
+
+    try:
+        dm = load_mapping(mapping) if mapping else None
+        loaded = read_table(path, table.value, mapping=dm)
+        inst = read_table(institutions, "institutions", mapping=dm).data if institutions else None
+    except UnusableInputError as exc:
+        raise _fail_unusable(str(exc)) from None
+    report = run_validate(loaded.data, table.value, institutions=inst)
+    if report.issues:
+        typer.echo(report.to_summary())
+    else:
+        typer.echo(report.summary_line())
+    if show_log and loaded.log.entries:
+        typer.echo(f"conversions while reading: {loaded.log.summary()}")
+        for e in loaded.log.entries:
+            if e.step != "rename":
+                typer.echo(f"  {e.step} {e.column}: {e.detail} ({e.count} rows)")
+    raise typer.Exit(code=0 if report.valid else 1)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except UnusableInputError as exc:  # a last guard: unusable input is never a traceback
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Shared fixtures: small valid tables drawn from the codebook itself (no second variable list)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reintegratie_stats.schema import TableSchema, load_codebook
+
+MAPPING = load_codebook().path / "mappings" / "example_nl.yaml"
+
+
+def random_table(
+    schema: TableSchema, n: int, rng: np.random.Generator, institution_ids=None
+) -> pd.DataFrame:
+    """A table that satisfies every rule of ``schema``: codes, ranges, routing, unique ids."""
+    cols: dict[str, object] = {}
+    for var in schema:
+        if var.type == "id":
+            if var.references and institution_ids is not None:
+                cols[var.name] = rng.choice(np.asarray(institution_ids, dtype=object), n)
+            else:
+                cols[var.name] = np.array(
+                    [f"{var.name[:2].upper()}{i:05d}" for i in range(n)], dtype=object
+                )
+        elif var.type == "string":
+            cols[var.name] = np.array([f"tekst {i}" for i in range(n)], dtype=object)
+        elif var.values and var.type != "integer" or var.type == "category":
+            codes = list(var.values)
+            vals = rng.choice(np.asarray(codes, dtype=object), n)
+            cols[var.name] = vals.astype(float) if var.is_numeric else vals
+        else:
+            lo, hi = var.bounds
+            hi = min(hi, lo + 40)
+            if var.is_integer:
+                cols[var.name] = rng.integers(int(lo), int(hi) + 1, n).astype(float)
+            else:
+                cols[var.name] = np.round(rng.uniform(lo, hi, n), 2)
+    df = pd.DataFrame(cols)
+    for var in schema:  # routing: not asked -> missing
+        if var.asked_if is not None and var.asked_if[0] in df:
+            col, val = var.asked_if
+            df.loc[df[col] != val, var.name] = np.nan
+    return df
+
+
+@pytest.fixture
+def codebook():
+    return load_codebook()
+
+
+@pytest.fixture
+def tables(codebook):
+    """Valid institutions (5), prisoners (60) and professionals (30)."""
+    rng = np.random.default_rng(20190)
+    inst = random_table(codebook["institutions"], 5, rng)
+    ids = inst["institution_id"].tolist()
+    return {
+        "institutions": inst,
+        "prisoners": random_table(codebook["prisoners"], 60, rng, ids),
+        "professionals": random_table(codebook["professionals"], 30, rng, ids),
+    }
+
+
+@pytest.fixture
+def mapping_path():
+    return MAPPING
+
+
+def needs(tool: str):
+    """Skip marker for tests that need an external program."""
+    return pytest.mark.skipif(
+        shutil.which(tool) is None,
+        reason=f"{tool} not on PATH (installed by scripts/setup.sh as root)",
+    )

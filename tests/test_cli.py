@@ -1,0 +1,173 @@
+"""The command line: exit codes 0/1/2, full reports, help for every option, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from reintegratie_stats.cli import app
+from reintegratie_stats.io import write_table
+from reintegratie_stats.schema import TABLES
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sav"])
+def test_valid_file_exits_0_with_one_line(tables, tmp_path, fmt):
+    path = write_table(tables["prisoners"], tmp_path / f"p.{fmt}", "prisoners")
+    res = run("validate", str(path), "--table", "prisoners", "--no-log")
+    assert res.exit_code == 0, res.output
+    assert res.output.strip().count("\n") == 0
+    assert "prisoners: valid" in res.output
+
+
+def test_mapping_and_institutions_options(tables, tmp_path, mapping_path):
+    p = write_table(tables["prisoners"], tmp_path / "p.sav", "prisoners", mapping=mapping_path)
+    i = write_table(
+        tables["institutions"], tmp_path / "i.sav", "institutions", mapping=mapping_path
+    )
+    res = run(
+        "validate",
+        str(p),
+        "-t",
+        "prisoners",
+        "--mapping",
+        str(mapping_path),
+        "--institutions",
+        str(i),
+    )
+    assert res.exit_code == 0, res.output
+    assert "missing-code" in res.output  # the routed-out codes were converted, and said so
+
+
+def test_invalid_file_exits_1_and_lists_every_problem(tables, tmp_path):
+    df = tables["prisoners"].copy()
+    df.loc[0, "age"] = 7.0
+    df.loc[1, "contact_volunteer"] = 5.0
+    df = df.drop(columns=["institution_id"])
+    path = write_table(df, tmp_path / "p.csv", "prisoners")
+    res = run("validate", str(path), "-t", "prisoners")
+    assert res.exit_code == 1
+    for text in (
+        "value-out-of-range age",
+        "undeclared-code contact_volunteer",
+        "missing-column institution_id",
+        "first: 1",
+        "first: 2",
+    ):
+        assert text in res.output
+
+
+def test_unknown_institution_is_reported(tables, tmp_path):
+    inst = write_table(tables["institutions"].iloc[1:], tmp_path / "i.csv", "institutions")
+    p = write_table(tables["prisoners"], tmp_path / "p.csv", "prisoners")
+    res = run("validate", str(p), "-t", "prisoners", "--institutions", str(inst))
+    assert res.exit_code == 1 and "unknown-institution institution_id" in res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.csv", "-t", "prisoners"], "file not found"),
+        (["data.txt", "-t", "prisoners"], "unknown file format"),
+        (["garbage.sav", "-t", "prisoners"], "cannot read"),
+        (["ok.csv", "-t", "prisoners", "--mapping", "nomap.yaml"], "mapping file not found"),
+        (["ok.csv", "-t", "prisoners", "--institutions", "noinst.csv"], "file not found"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(tables, tmp_path, args, message):
+    (tmp_path / "data.txt").write_text("a,b\n1,2\n")
+    (tmp_path / "garbage.sav").write_bytes(os.urandom(512))
+    write_table(tables["prisoners"], tmp_path / "ok.csv", "prisoners")
+    args = [str(tmp_path / a) if a.endswith((".csv", ".txt", ".sav", ".yaml")) else a for a in args]
+    res = run("validate", *args)
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+
+
+def test_unknown_table_exits_2(tables, tmp_path):
+    p = write_table(tables["prisoners"], tmp_path / "p.csv", "prisoners")
+    res = run("validate", str(p), "-t", "inmates")
+    assert res.exit_code == 2
+
+
+def test_help_describes_every_option():
+    import typer
+
+    group = typer.main.get_command(app)
+    assert run("--help").exit_code == 0
+    for name, command in group.commands.items():
+        res = run(name, "--help")
+        assert res.exit_code == 0, name
+        assert command.help, f"{name} has no description"
+        for param in command.params:
+            if param.name == "help":
+                continue
+            assert getattr(param, "help", None), f"{name}: {param.name} has no help text"
+            if param.param_type_name == "option":
+                assert param.opts[0] in res.output, f"{name}: {param.opts[0]} not in --help"
+
+
+def test_console_script_prints_no_traceback(tmp_path):
+    garbage = tmp_path / "x.sav"
+    garbage.write_bytes(b"\x00" * 64)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reintegratie_stats.cli",
+            "validate",
+            str(garbage),
+            "-t",
+            "prisoners",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": "src"},
+    )
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and res.stderr.strip().startswith("error:")
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_corruption_through_the_cli(tables, codebook, tmp_path_factory, data):
+    table = data.draw(st.sampled_from(TABLES))
+    schema = codebook[table]
+    df = tables[table].copy()
+    d = tmp_path_factory.mktemp("c")
+    kind = data.draw(st.sampled_from(["range", "drop", "dup", "bytes"]))
+    if kind == "bytes":
+        path = d / f"{table}.{data.draw(st.sampled_from(['sav', 'dta', 'parquet']))}"
+        path.write_bytes(data.draw(st.binary(min_size=0, max_size=300)))
+        res = run("validate", str(path), "-t", table)
+        assert res.exit_code == 2 and "Traceback" not in res.output
+        return
+    if kind == "range":
+        col = data.draw(
+            st.sampled_from([v.name for v in schema if v.bounds and v.asked_if is None])
+        )
+        df.loc[data.draw(st.integers(0, len(df) - 1)), col] = schema[col].bounds[1] + 100
+    elif kind == "drop":
+        col = data.draw(st.sampled_from(schema.required))
+        df = df.drop(columns=[col])
+    else:
+        col = schema.primary_key
+        df.loc[0, col] = df.loc[1, col]
+    path = write_table(df, d / f"{table}.csv", table)
+    res = run("validate", str(path), "-t", table)
+    assert res.exit_code == 1, res.output
+    assert f" {col}:" in res.output
