@@ -14,6 +14,16 @@ True
 from .alternatives import gee, glm, glmer_bayes, lmer
 from .compare import lrt
 from .design import GLMMDesign, glmm_design
+from .facilitation import (
+    DEFAULT_CONTROLS,
+    ModelSet,
+    aggregation_stats,
+    facilitation_models,
+    family_models,
+    family_outcomes,
+    institution_scores,
+    join_scores,
+)
 from .formula import ParsedFormula, RandomTerm, parse_formula
 from .glmer import glmer
 from .objective import Objective, conditional_modes, gauss_hermite, make_objective
@@ -21,6 +31,14 @@ from .optimize import GLMMControl, OptResult, numerical_hessian, optimize_glmm
 from .results import GLMMFitError, GLMMResult, build_glmm_result
 
 __all__ = [
+    "DEFAULT_CONTROLS",
+    "ModelSet",
+    "aggregation_stats",
+    "facilitation_models",
+    "family_models",
+    "family_outcomes",
+    "institution_scores",
+    "join_scores",
     "gee",
     "glm",
     "glmer_bayes",
