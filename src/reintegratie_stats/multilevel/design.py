@@ -182,8 +182,13 @@ def glmm_design(
             "a model cannot be fitted"
         )
     gser = sub[group]
-    codes, levels = pd.factorize(gser.astype(str), sort=True)
-    levels = tuple(str(v) for v in levels)
+    raw_codes, uniques = pd.factorize(gser)
+    labels = np.asarray([str(v) for v in uniques], dtype=object)
+    order = np.argsort(labels, kind="stable")  # levels sorted as strings, like R's factor()
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    codes = rank[raw_codes]
+    levels = tuple(labels[order])
     if len(levels) < 2:
         raise ValueError(
             f"grouping factor {group!r} has {len(levels)} level ({levels[0] if levels else ''}) "

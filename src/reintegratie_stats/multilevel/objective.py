@@ -85,6 +85,7 @@ class Objective:
     n_theta: int
     nagq: int
     design: GLMMDesign
+    modes: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         """Gradient of :attr:`fun` at ``x``."""
@@ -104,16 +105,42 @@ class _Engine:
     """
 
     def __init__(self, design: GLMMDesign) -> None:
-        self.y = design.y
-        self.X = design.X
-        self.codes = design.groups
+        # Rows are sorted by group once, so per-group sums are np.add.reduceat over contiguous
+        # blocks and u[codes] is np.repeat(u, n_g): both much faster than bincount / fancy
+        # indexing on a million rows. Sums over rows (the gradient X'c) do not depend on order.
+        codes = design.groups
+        order = np.argsort(codes, kind="stable")
+        self.sorted = bool(np.all(order == np.arange(order.size)))
+        self.y = design.y if self.sorted else design.y[order]
+        self.X = design.X if self.sorted else np.ascontiguousarray(design.X[order])
+        self.codes = codes if self.sorted else codes[order]
         self.G = design.n_groups
-        self.sy = 1.0 - 2.0 * design.y  # -1 for y = 1, +1 for y = 0
+        self.sy = 1.0 - 2.0 * self.y  # -1 for y = 1, +1 for y = 0
         self._u = np.zeros(self.G)
-        self.n_g = np.bincount(self.codes, minlength=self.G).astype(float)
+        n_g = np.bincount(self.codes, minlength=self.G)
+        self.n_gi = n_g
+        self.n_g = n_g.astype(float)
+        self.starts = np.concatenate(([0], np.cumsum(n_g)[:-1]))
 
     def _bc(self, w: np.ndarray) -> np.ndarray:
-        return np.bincount(self.codes, weights=w, minlength=self.G)
+        return np.add.reduceat(w, self.starts)
+
+    def _rep(self, u: np.ndarray) -> np.ndarray:
+        return np.repeat(u, self.n_gi)
+
+    def _ll(self, eta: np.ndarray) -> np.ndarray:
+        """Bernoulli log-likelihood per row, stable in both tails."""
+        a = self.sy * eta
+        return -(np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a))))
+
+    def _ll_r(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bernoulli log-likelihood and residual ``y - mu`` per row: one exp and one log1p."""
+        a = self.sy * eta
+        t = np.exp(-np.abs(a))
+        ll = -(np.maximum(a, 0.0) + np.log1p(t))
+        inv = 1.0 / (1.0 + t)
+        r = -self.sy * np.where(a > 0, inv, t * inv)
+        return ll, r
 
     def mode(self, offset: np.ndarray, sigma: float) -> dict[str, np.ndarray]:
         """Conditional modes of ``u`` for fixed ``offset = X beta`` and ``sigma``."""
@@ -126,7 +153,7 @@ class _Engine:
         lo, hi = -half, half.copy()
         u = np.clip(u, lo, hi)
         for _ in range(_MODE_MAXIT):
-            eta = offset + sigma * u[self.codes]
+            eta = offset + sigma * self._rep(u)
             mu = expit(eta)
             r = self.y - mu
             v = mu * (1.0 - mu)
@@ -161,11 +188,11 @@ class _Engine:
         s = 1.0 / np.sqrt(H)
         s2 = sigma * sigma
         if z.size == 1:
-            ll_obs = -np.logaddexp(0.0, self.sy * m["eta"])
+            ll_obs = self._ll(m["eta"])
             dev = -2.0 * ll_obs.sum() + np.sum(u * u) + np.sum(np.log(H))
             c = 1.0 / H
             e = c * sigma**3 * S1
-            coef = c[codes] * s2 * v1 - 2.0 * r - (e * sigma / H)[codes] * v
+            coef = self._rep(c * s2) * v1 - 2.0 * r - self._rep(e * sigma / H) * v
             g_beta = X.T @ coef
             g_sigma = np.sum(c * (2.0 * sigma * V + s2 * S1 * u) - 2.0 * u * R + e * (R - sigma * u * V) / H)
             return float(dev), np.concatenate(([g_sigma], g_beta))
@@ -177,9 +204,7 @@ class _Engine:
         rk = np.empty((K, n))
         for k in range(K):  # loop over quadrature nodes only
             uk = uk_all[k]
-            eta = offset + sigma * uk[codes]
-            ll = -np.logaddexp(0.0, self.sy * eta)
-            rk[k] = self.sy * np.expm1(ll)  # y - mu, accurate in both tails
+            ll, rk[k] = self._ll_r(offset + sigma * self._rep(uk))
             Gk[k] = self._bc(ll) - 0.5 * uk * uk + 0.5 * z[k] * z[k]
             Rk[k] = self._bc(rk[k])
         a = Gk + np.log(w)[:, None]
@@ -192,8 +217,8 @@ class _Engine:
         B = np.sum(pi * F * z[:, None], axis=0)
         c = 1.0 / H + B * s**3
         e = c * sigma**3 * S1 - 2.0 * A
-        pir = np.einsum("kn,kn->n", pi[:, codes], rk)
-        coef = c[codes] * s2 * v1 - 2.0 * pir - (e * sigma / H)[codes] * v
+        pir = np.einsum("kn,kn->n", np.repeat(pi, self.n_gi, axis=1), rk)
+        coef = self._rep(c * s2) * v1 - 2.0 * pir - self._rep(e * sigma / H) * v
         g_beta = X.T @ coef
         g_sigma = np.sum(
             c * (2.0 * sigma * V + s2 * S1 * u)
@@ -208,12 +233,12 @@ class _Engine:
         p = X.shape[1]
 
         def pen_ll(b: np.ndarray, uu: np.ndarray) -> float:
-            eta = X @ b + sigma * uu[codes]
+            eta = X @ b + sigma * self._rep(uu)
             return float(-np.logaddexp(0.0, self.sy * eta).sum() - 0.5 * uu @ uu)
 
         cur: float | None = None
         for _ in range(50):
-            eta = X @ beta + sigma * u[codes]
+            eta = X @ beta + sigma * self._rep(u)
             mu = expit(eta)
             r = self.y - mu
             v = mu * (1.0 - mu)
@@ -246,7 +271,7 @@ class _Engine:
             cur = new
             if done:
                 break
-        eta = X @ beta + sigma * u[codes]
+        eta = X @ beta + sigma * self._rep(u)
         mu = expit(eta)
         H = 1.0 + sigma * sigma * self._bc(mu * (1.0 - mu))
         dev = -2.0 * np.sum(-np.logaddexp(0.0, self.sy * eta)) + u @ u + np.sum(np.log(H))
@@ -315,11 +340,16 @@ def make_objective(design: GLMMDesign, nagq: int = 1) -> Objective:
         n_theta=1,
         nagq=int(nagq),
         design=design,
+        modes=lambda x: _modes(eng, x),
     )
+
+
+def _modes(eng: _Engine, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype=float)
+    m = eng.mode(eng.X @ x[1:], float(x[0]))
+    return m["u"].copy(), m["H"].copy()
 
 
 def conditional_modes(design: GLMMDesign, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Conditional modes ``u_hat`` (standardised) and curvatures ``H`` at ``x = (theta, beta)``."""
-    eng = _Engine(design)
-    m = eng.mode(design.X @ np.asarray(x[1:], dtype=float), float(x[0]))
-    return m["u"], m["H"]
+    return _modes(_Engine(design), x)

@@ -214,7 +214,7 @@ def build_glmm_result(
              f"|coef| > {control.separation_coef:g} or SE > {control.separation_se:g}; the "
              "estimates are not meaningful (combine categories or drop the term)")
         )
-    u, H = conditional_modes(design, opt.x)
+    u, H = obj.modes(opt.x) if obj.modes is not None else conditional_modes(design, opt.x)
     re = ranef_frame(
         design.group, design.group_levels, design.group_sizes, sigma * u, sigma / np.sqrt(H)
     )
