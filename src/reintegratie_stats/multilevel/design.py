@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -49,7 +50,8 @@ class GLMMDesign:
     family : str
         ``"binomial"`` or ``"gaussian"``.
     row_index : pandas.Index
-        Index labels of the rows used (in order).
+        Index labels of the rows used, in the design's order (rows are sorted by group,
+        stably, so that per-group sums run over contiguous blocks).
     n_excluded : int
         Rows dropped because a formula variable (or the group) is missing.
     excluded_by : dict
@@ -92,6 +94,45 @@ def _check_frame(data: object) -> pd.DataFrame:
         dup = list(data.columns[data.columns.duplicated()])
         raise ValueError(f"data has duplicated column names: {dup}")
     return data
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _plain_numeric_design(
+    pf: ParsedFormula, sub: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | None:
+    """Fast path for ``y ~ a + b + c`` with numeric columns: the same X as patsy, built directly.
+
+    Returns None (use patsy) for anything else: transformations, interactions, factors.
+    """
+    rhs = pf.fixed.split("~", 1)[1]
+    terms = [t.strip() for t in rhs.split("+")]
+    intercept = True
+    cols: list[str] = []
+    for t in terms:
+        if t == "1":
+            continue
+        if t in ("0", "-1"):
+            intercept = False
+            continue
+        if not _PLAIN.fullmatch(t) or t not in sub.columns or t in cols:
+            return None
+        cols.append(t)
+    for c in [pf.response, *cols]:
+        if c not in sub.columns:
+            return None
+        dt = sub[c].dtype
+        if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)):
+            return None
+    y = sub[pf.response].to_numpy(dtype=float)
+    n = len(sub)
+    X = np.empty((n, len(cols) + intercept))
+    if intercept:
+        X[:, 0] = 1.0
+    for j, c in enumerate(cols):
+        X[:, j + intercept] = sub[c].to_numpy(dtype=float)
+    return y, X, (("Intercept",) if intercept else ()) + tuple(cols)
 
 
 def glmm_design(
@@ -156,18 +197,24 @@ def glmm_design(
             f"column: {excluded_by})"
         )
 
-    try:
-        ymat, xmat = patsy.dmatrices(pf.fixed, sub, return_type="dataframe", NA_action="raise")
-    except patsy.PatsyError as exc:
-        raise ValueError(f"could not build the fixed-effects design of {pf.fixed!r}: {exc}") from exc
-    if ymat.shape[1] != 1:
-        raise ValueError(
-            f"response {pf.response!r} must be one numeric 0/1 column (got {ymat.shape[1]} columns; "
-            "is it a string/categorical? recode it to 0/1)"
-        )
-    y = ymat.iloc[:, 0].to_numpy(dtype=float)
-    X = np.ascontiguousarray(xmat.to_numpy(dtype=float))
-    x_names = tuple(xmat.columns)
+    fast = _plain_numeric_design(pf, sub)
+    if fast is not None:
+        y, X, x_names = fast
+    else:
+        try:
+            ymat, xmat = patsy.dmatrices(pf.fixed, sub, return_type="dataframe", NA_action="raise")
+        except patsy.PatsyError as exc:
+            raise ValueError(
+                f"could not build the fixed-effects design of {pf.fixed!r}: {exc}"
+            ) from exc
+        if ymat.shape[1] != 1:
+            raise ValueError(
+                f"response {pf.response!r} must be one numeric 0/1 column (got {ymat.shape[1]} "
+                "columns; is it a string/categorical? recode it to 0/1)"
+            )
+        y = ymat.iloc[:, 0].to_numpy(dtype=float)
+        X = np.ascontiguousarray(xmat.to_numpy(dtype=float))
+        x_names = tuple(xmat.columns)
     if family == "binomial":
         bad = ~np.isin(y, (0.0, 1.0))
         if bad.any():
@@ -211,6 +258,14 @@ def glmm_design(
                 f"fixed-effects design of {pf.fixed!r} is rank deficient: {dropped} are linear "
                 "combinations of the other columns (constant or collinear); drop them"
             )
+    # Rows are ordered by group (stable) so that the objective can sum over contiguous blocks;
+    # ``row_index`` keeps the original labels in the new order.
+    order = np.argsort(codes, kind="stable")
+    if not np.all(order == np.arange(order.size)):
+        y, X, codes = y[order], np.ascontiguousarray(X[order]), codes[order]
+        row_index = sub.index[order]
+    else:
+        row_index = sub.index
     warns: list[str] = []
     if n_excluded:
         warns.append(f"{n_excluded} rows with missing values excluded (by column: {excluded_by})")
@@ -229,7 +284,7 @@ def glmm_design(
         group=group,
         family=family,
         formula=pf.formula,
-        row_index=sub.index,
+        row_index=row_index,
         n_excluded=n_excluded,
         excluded_by=excluded_by,
         warnings=tuple(warns),

@@ -109,8 +109,8 @@ class _Engine:
         # blocks and u[codes] is np.repeat(u, n_g): both much faster than bincount / fancy
         # indexing on a million rows. Sums over rows (the gradient X'c) do not depend on order.
         codes = design.groups
-        order = np.argsort(codes, kind="stable")
-        self.sorted = bool(np.all(order == np.arange(order.size)))
+        self.sorted = bool(np.all(np.diff(codes) >= 0))  # glmm_design sorts; others may not
+        order = np.arange(codes.size) if self.sorted else np.argsort(codes, kind="stable")
         self.y = design.y if self.sorted else design.y[order]
         self.X = design.X if self.sorted else np.ascontiguousarray(design.X[order])
         self.codes = codes if self.sorted else codes[order]
