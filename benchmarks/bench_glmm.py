@@ -64,11 +64,15 @@ def make_data(n: int, n_groups: int, seed: int = 20260601) -> pd.DataFrame:
     g = rng.integers(0, n_groups, n)
     X = np.column_stack([rng.normal(size=n), rng.binomial(1, 0.4, n), rng.uniform(-1, 1, n)])
     eta = -0.4 + X @ np.array([0.5, -0.7, 0.3]) + rng.normal(0, 0.6, n_groups)[g]
-    return pd.DataFrame({
-        "y": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
-        "x1": X[:, 0].round(6), "x2": X[:, 1], "x3": X[:, 2].round(6),
-        "g": [f"G{k:03d}" for k in g],
-    })
+    return pd.DataFrame(
+        {
+            "y": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+            "x1": X[:, 0].round(6),
+            "x2": X[:, 1],
+            "x3": X[:, 2].round(6),
+            "g": [f"G{k:03d}" for k in g],
+        }
+    )
 
 
 def timed(fn, reps: int):
@@ -92,7 +96,8 @@ def check(native, r: dict) -> dict:
         "max_se_rel_diff": float(se_rel),
     }
     out["within_tolerance"] = bool(
-        out["max_coef_diff_scaled"] < 1e-3 and out["rel_var_diff"] < 2e-3
+        out["max_coef_diff_scaled"] < 1e-3
+        and out["rel_var_diff"] < 2e-3
         and out["llf_minus_lme4"] >= -1e-3
     )
     return out
@@ -105,9 +110,14 @@ def run_size(key: str, skip_r: bool, tmp: Path) -> dict:
     res: dict = {"n": n, "groups": G, "repeats": reps, "native": {}, "checks": {}}
     for q in (1, 10):
         t, m = timed(lambda q=q: glmer(FORMULA, df, nagq=q), reps)
-        res["native"][f"nagq{q}"] = {"time_s": t, "params": m.params.tolist(),
-                                     "se": m.bse.tolist(), "theta": float(m.theta.iloc[0]),
-                                     "logLik": m.llf, "n_fev": m.optim_info["n_fev"]}
+        res["native"][f"nagq{q}"] = {
+            "time_s": t,
+            "params": m.params.tolist(),
+            "se": m.bse.tolist(),
+            "theta": float(m.theta.iloc[0]),
+            "logLik": m.llf,
+            "n_fev": m.optim_info["n_fev"],
+        }
         res[f"_model{q}"] = m
         print(f"[{key}] native nAGQ={q}: {t:.3f} s", flush=True)
     if not skip_r and shutil.which("Rscript"):
@@ -115,16 +125,26 @@ def run_size(key: str, skip_r: bool, tmp: Path) -> dict:
         df.to_csv(csv, index=False)
         rs.write_text(R_SCRIPT)
         t0 = time.perf_counter()
-        subprocess.run(["Rscript", str(rs), str(csv), str(js), str(min(reps, 3))], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["Rscript", str(rs), str(csv), str(js), str(min(reps, 3))],
+            check=True,
+            capture_output=True,
+        )
         wall = time.perf_counter() - t0
         r = json.loads(js.read_text())
-        res["rscript"] = {"wall_total_s": wall, **{k: r[k] for k in ("R", "lme4")},
-                          "nagq1": r["nagq1"], "nagq10": r["nagq10"]}
+        res["rscript"] = {
+            "wall_total_s": wall,
+            **{k: r[k] for k in ("R", "lme4")},
+            "nagq1": r["nagq1"],
+            "nagq10": r["nagq10"],
+        }
         for q in (1, 10):
             res["checks"][f"nagq{q}"] = check(res[f"_model{q}"], r[f"nagq{q}"])
-            print(f"[{key}] glmer nAGQ={q}: {r[f'nagq{q}']['time_s']:.3f} s  "
-                  f"checks {res['checks'][f'nagq{q}']}", flush=True)
+            print(
+                f"[{key}] glmer nAGQ={q}: {r[f'nagq{q}']['time_s']:.3f} s  "
+                f"checks {res['checks'][f'nagq{q}']}",
+                flush=True,
+            )
     else:
         res["rscript"] = {"skipped": "Rscript not on PATH or --skip-r"}
     # pymer4 (pandas -> R conversion + lme4): Laplace at the two smaller sizes, nAGQ=10 at DPVS
@@ -136,24 +156,34 @@ def run_size(key: str, skip_r: bool, tmp: Path) -> dict:
             res["pymer4"] = {"nagq1": {"time_s": t, "logLik": m.llf}}
             if n <= 10_000:
                 t, m = timed(lambda: glmer(FORMULA, df, backend="lme4", nagq=10), min(reps, 3))
-                res["pymer4"]["nagq10"] = {"time_s": t, "logLik": m.llf,
-                                           "note": "Laplace fit + update(nAGQ=10)"}
+                res["pymer4"]["nagq10"] = {
+                    "time_s": t,
+                    "logLik": m.llf,
+                    "note": "Laplace fit + update(nAGQ=10)",
+                }
         except ImportError as exc:
             res["pymer4"] = {"skipped": str(exc)}
         print(f"[{key}] pymer4: {res['pymer4']}", flush=True)
     else:
-        res["pymer4"] = {"skipped": "not run at 1,000,000 rows: it would repeat glmer's "
-                                    "minutes plus the pandas->R copy"}
+        res["pymer4"] = {
+            "skipped": "not run at 1,000,000 rows: it would repeat glmer's "
+            "minutes plus the pandas->R copy"
+        }
     if n <= 100_000:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t, m = timed(lambda: glmer(FORMULA, df, backend="bayes"), 1)
-        res["bayes"] = {"time_s": t, "params": m.params.tolist(),
-                        "variance": float(m.variance_components.iloc[0])}
+        res["bayes"] = {
+            "time_s": t,
+            "params": m.params.tolist(),
+            "variance": float(m.variance_components.iloc[0]),
+        }
         print(f"[{key}] statsmodels-bayes: {t:.3f} s", flush=True)
     else:
-        res["bayes"] = {"skipped": "not run at 1,000,000 rows (dense random-effects design "
-                                   "of 1e6 x 500 in statsmodels' VB: minutes and gigabytes)"}
+        res["bayes"] = {
+            "skipped": "not run at 1,000,000 rows (dense random-effects design "
+            "of 1e6 x 500 in statsmodels' VB: minutes and gigabytes)"
+        }
     for q in (1, 10):
         res.pop(f"_model{q}")
     return res
@@ -180,7 +210,7 @@ def markdown(results: dict) -> str:
         "| llf - lme4 | max rel d SE |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for key, r in results["sizes"].items():
+    for r in results["sizes"].values():
         for q in (1, 10):
             nat = r["native"][f"nagq{q}"]["time_s"]
             rs = r.get("rscript", {})
@@ -201,12 +231,18 @@ def markdown(results: dict) -> str:
         for tool in ("pymer4", "bayes"):
             if "skipped" in r.get(tool, {}):
                 notes.append(f"- {key}: {tool} skipped: {r[tool]['skipped']}.")
-    notes.append("- pymer4 has no nAGQ argument: its nAGQ=10 time is a Laplace fit plus "
-                 "`update(m, nAGQ = 10)` in R, measured at DPVS size only.")
-    notes.append("- statsmodels-bayes is a variational approximation (no likelihood), timed once, "
-                 "Laplace row only.")
-    notes.append(f"- Targets (issue 6): native >= 10x faster than glmer at 4,100 x 26 and >= 20x "
-                 f"at 1,000,000 x 500. Raw numbers: `benchmarks/results/glmm.json`.")
+    notes.append(
+        "- pymer4 has no nAGQ argument: its nAGQ=10 time is a Laplace fit plus "
+        "`update(m, nAGQ = 10)` in R, measured at DPVS size only."
+    )
+    notes.append(
+        "- statsmodels-bayes is a variational approximation (no likelihood), timed once, "
+        "Laplace row only."
+    )
+    notes.append(
+        "- Targets (issue 6): native >= 10x faster than glmer at 4,100 x 26 and >= 20x "
+        "at 1,000,000 x 500. Raw numbers: `benchmarks/results/glmm.json`."
+    )
     return "\n".join(lines + [""] + notes) + "\n"
 
 
@@ -215,7 +251,7 @@ def write_readme(section: str, path: Path) -> None:
     if HEADING in text:
         start = text.index(HEADING)
         nxt = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
+        text = text[:start] + section + (text[nxt + 1 :] if nxt >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
@@ -228,10 +264,14 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "glmm.json"))
     ap.add_argument("--readme", default=str(ROOT / "benchmarks" / "README.md"))
     args = ap.parse_args()
-    meta = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "load": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
-            "python": platform.python_version(), "numpy": np.__version__,
-            "machine": platform.machine(), "cpus": os.cpu_count()}
+    meta = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
     results = {"meta": meta, "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for key in args.sizes.split(","):

@@ -64,37 +64,50 @@ def simulate_tables(
     """
     rng = np.random.default_rng(seed)
     ids = [f"PI{i + 1:02d}" for i in range(n_inst)]
-    inst = pd.DataFrame({
-        "institution_id": ids,
-        "travel_time_min": rng.uniform(10, 120, n_inst).round(0),
-        "has_family_room": rng.integers(0, 2, n_inst).astype(float),
-        "has_child_friendly_visiting": rng.integers(0, 2, n_inst).astype(float),
-        "has_father_wing": rng.integers(0, 2, n_inst).astype(float),
-        "video_calling": rng.integers(0, 2, n_inst).astype(float),
-        "parent_child_days_per_year": rng.integers(3, 13, n_inst).astype(float),
-        "has_family_officer": rng.integers(0, 2, n_inst).astype(float),
-    })
+    inst = pd.DataFrame(
+        {
+            "institution_id": ids,
+            "travel_time_min": rng.uniform(10, 120, n_inst).round(0),
+            "has_family_room": rng.integers(0, 2, n_inst).astype(float),
+            "has_child_friendly_visiting": rng.integers(0, 2, n_inst).astype(float),
+            "has_father_wing": rng.integers(0, 2, n_inst).astype(float),
+            "video_calling": rng.integers(0, 2, n_inst).astype(float),
+            "parent_child_days_per_year": rng.integers(3, 13, n_inst).astype(float),
+            "has_family_officer": rng.integers(0, 2, n_inst).astype(float),
+        }
+    )
     true_score = rng.normal(3.8, 0.45, (n_inst, 5))
     pi = rng.integers(0, n_inst, n_prof)
     ratings = np.clip(np.rint(true_score[pi] + rng.normal(0, 0.8, (n_prof, 5))), 1, 5)
-    prof = pd.DataFrame(ratings, columns=["rating_reception", "rating_communication",
-                                          "rating_information", "rating_facilities",
-                                          "rating_accessibility"])
+    prof = pd.DataFrame(
+        ratings,
+        columns=[
+            "rating_reception",
+            "rating_communication",
+            "rating_information",
+            "rating_facilities",
+            "rating_accessibility",
+        ],
+    )
     prof.insert(0, "institution_id", np.asarray(ids)[pi])
     prof.insert(0, "professional_id", [f"EP{i:04d}" for i in range(n_prof)])
-    prof.insert(2, "org_type", rng.choice(["probation", "municipality", "care", "volunteer"], n_prof))
+    prof.insert(
+        2, "org_type", rng.choice(["probation", "municipality", "care", "volunteer"], n_prof)
+    )
     prof.loc[rng.random(n_prof) < 0.03, "rating_facilities"] = np.nan
     g = rng.integers(0, n_inst, n_pris)
     score_info = prof.groupby("institution_id")["rating_information"].mean().reindex(ids).to_numpy()
     age = rng.normal(36, 11, n_pris).clip(18, 80).round()
-    pris = pd.DataFrame({
-        "prisoner_id": [f"P{i:05d}" for i in range(n_pris)],
-        "institution_id": np.asarray(ids)[g],
-        "age": age,
-        "sex": rng.choice(["male", "female"], n_pris, p=[0.93, 0.07]),
-        "weeks_detained": rng.gamma(1.5, 12, n_pris).round(1),
-        "prior_convictions": rng.poisson(3, n_pris).astype(float),
-    })
+    pris = pd.DataFrame(
+        {
+            "prisoner_id": [f"P{i:05d}" for i in range(n_pris)],
+            "institution_id": np.asarray(ids)[g],
+            "age": age,
+            "sex": rng.choice(["male", "female"], n_pris, p=[0.93, 0.07]),
+            "weeks_detained": rng.gamma(1.5, 12, n_pris).round(1),
+            "prior_convictions": rng.poisson(3, n_pris).astype(float),
+        }
+    )
     u = rng.normal(0, 0.5, (4, n_inst))
     base = {"probation": -0.3, "municipality": -1.4, "care": -1.4, "volunteer": -1.5}
     for k, t in enumerate(base):
@@ -107,9 +120,12 @@ def simulate_tables(
     pris["has_children"] = kids
     vc = inst["video_calling"].to_numpy()[g]
     eta_v = -0.8 + 0.9 * vc + rng.normal(0, 0.4, n_inst)[g]
-    pris["video_calls_month"] = np.where(rng.random(n_pris) < 1 / (1 + np.exp(-eta_v)),
-                                         rng.integers(1, 6, n_pris), 0).astype(float)
-    pris["visits_children"] = np.where(rng.random(n_pris) < 0.5, rng.integers(1, 4, n_pris), 0).astype(float)
+    pris["video_calls_month"] = np.where(
+        rng.random(n_pris) < 1 / (1 + np.exp(-eta_v)), rng.integers(1, 6, n_pris), 0
+    ).astype(float)
+    pris["visits_children"] = np.where(
+        rng.random(n_pris) < 0.5, rng.integers(1, 4, n_pris), 0
+    ).astype(float)
     pris["parent_child_day"] = (rng.random(n_pris) < 0.25).astype(float)
     for c in ("visits_children", "parent_child_day"):
         pris.loc[kids == 0, c] = np.nan  # routed: asked only of parents

@@ -6,9 +6,9 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from multilevel_data import simulate_tables
 from scipy import stats
 
+from multilevel_data import simulate_tables
 from reintegratie_stats.figures.multilevel import caterpillar, odds_ratio_forest
 from reintegratie_stats.multilevel import (
     aggregation_stats,
@@ -41,8 +41,9 @@ def test_icc_matches_anova_f_for_balanced_groups():
 
 def test_rwg_by_hand():
     # group A: ratings 4,4,5,5 -> s2 = 1/3 ; group B: 1,5,1,5 -> s2 = 16/3 -> r_wg 0 (truncated)
-    df = pd.DataFrame({"institution_id": list("AAAABBBB"),
-                       "rating_reception": [4, 4, 5, 5, 1, 5, 1, 5.0]})
+    df = pd.DataFrame(
+        {"institution_id": list("AAAABBBB"), "rating_reception": [4, 4, 5, 5, 1, 5, 1, 5.0]}
+    )
     st = aggregation_stats(df, scores=["rating_reception"]).iloc[0]
     assert st["rwg_mean"] == pytest.approx(((1 - (1 / 3) / 2) + 0.0) / 2)
     assert st["share_rwg_ge_70"] == pytest.approx(0.5)
@@ -71,8 +72,9 @@ def test_scores_and_join(tables):
 
 
 def test_facilitation_ladder(tables):
-    res = facilitation_models(tables["prisoners"], tables["professionals"],
-                              types=["probation", "care"])
+    res = facilitation_models(
+        tables["prisoners"], tables["professionals"], types=["probation", "care"]
+    )
     t = res.table
     assert list(t["model"]) == ["null", "individual", "institutional"] * 2
     assert set(t["outcome"]) == {"contact_probation", "contact_care"}
@@ -81,8 +83,11 @@ def test_facilitation_ladder(tables):
     assert t["lrt_p_value"].isna().sum() == 2
     assert (t["llf"].diff()[t["model"] != "null"] >= -1e-6).all()  # nested: llf never drops
     e = res.estimates
-    info = e[(e.outcome == "contact_probation") & (e.model == "institutional")
-             & (e.term == "rating_information")].iloc[0]
+    info = e[
+        (e.outcome == "contact_probation")
+        & (e.model == "institutional")
+        & (e.term == "rating_information")
+    ].iloc[0]
     assert info["odds_ratio"] > 1 and info["p_value"] < 0.05  # the planted effect
     assert info["odds_ratio"] == pytest.approx(np.exp(info["estimate"]))
     assert res.aggregation is not None and len(res.aggregation) == 5
@@ -93,8 +98,7 @@ def test_facilitation_ladder(tables):
 def test_family_extension(tables):
     fo = family_outcomes(tables["prisoners"])
     assert fo["any_video_calls"].isin([0, 1]).all()
-    res = family_models(tables["prisoners"], tables["institutions"],
-                        outcomes=("any_video_calls",))
+    res = family_models(tables["prisoners"], tables["institutions"], outcomes=("any_video_calls",))
     e = res.estimates
     vc = e[(e.model == "institutional") & (e.term == "video_calling")].iloc[0]
     assert vc["estimate"] > 0  # planted: video calling available -> more video calls

@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from multilevel_data import cbpp01, simulate, synth4100
 from scipy.optimize import approx_fprime
 
+from multilevel_data import cbpp01, simulate, synth4100
 from reintegratie_stats.multilevel import (
     GLMMControl,
     GLMMFitError,
@@ -47,7 +47,12 @@ def test_stages_by_hand_equal_glmer(nagq):
 
 def test_packed_vector_and_bounds():
     obj = make_objective(glmm_design(F, simulate(1)), nagq=1)
-    assert obj.names == ("sd_(Intercept)|institution_id", "Intercept", "age_c", "rating_information")
+    assert obj.names == (
+        "sd_(Intercept)|institution_id",
+        "Intercept",
+        "age_c",
+        "rating_information",
+    )
     assert obj.bounds[0] == (0.0, None) and obj.bounds[1] == (None, None)
     theta, beta = obj.unpack(np.arange(4.0))
     assert theta.tolist() == [0.0] and beta.tolist() == [1.0, 2.0, 3.0]
@@ -66,7 +71,9 @@ def test_analytic_gradient_matches_finite_differences(nagq, x):
     fwd = approx_fprime(x, obj.fun, 1e-7)
     np.testing.assert_allclose(obj.grad(x), fwd, rtol=1e-3, atol=2e-2)  # forward differences
     h = 1e-5  # central differences are accurate enough for a tight check
-    central = np.array([(obj.fun(x + h * e) - obj.fun(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+    central = np.array(
+        [(obj.fun(x + h * e) - obj.fun(x - h * e)) / (2 * h) for e in np.eye(x.size)]
+    )
     np.testing.assert_allclose(obj.grad(x), central, rtol=1e-6, atol=2e-5)
 
 
@@ -92,8 +99,15 @@ def test_results_contract():
     v = m.variance_components.iloc[0]
     assert m.icc == pytest.approx(v / (v + np.pi**2 / 3))
     assert m.median_odds_ratio == pytest.approx(np.exp(np.sqrt(2 * v) * 0.6744897501960817))
-    assert list(m.ranef.columns) == ["group_factor", "level", "n", "estimate", "std_error",
-                                     "ci_low", "ci_high"]
+    assert list(m.ranef.columns) == [
+        "group_factor",
+        "level",
+        "n",
+        "estimate",
+        "std_error",
+        "ci_low",
+        "ci_high",
+    ]
     assert m.ranef["n"].sum() == m.nobs
     s = m.summary()
     assert "Random effects:" in s and "ICC" in s and "institution_id" in s
@@ -161,8 +175,12 @@ def test_complete_separation_is_flagged():
 def test_zero_between_variance_is_a_flagged_boundary_fit():
     rng = np.random.default_rng(5)
     # every institution has exactly 40% contact: the ML estimate of the variance is 0
-    df = pd.DataFrame({"institution_id": np.repeat([f"PI{i:02d}" for i in range(20)], 100),
-                       "age_c": rng.normal(size=2000)})
+    df = pd.DataFrame(
+        {
+            "institution_id": np.repeat([f"PI{i:02d}" for i in range(20)], 100),
+            "age_c": rng.normal(size=2000),
+        }
+    )
     df["contact_probation"] = np.tile((np.arange(100) < 40).astype(float), 20)
     with pytest.warns(ConvergenceWarning, match="singular"):
         m = glmer("contact_probation ~ age_c + (1 | institution_id)", df)
@@ -174,11 +192,17 @@ def test_zero_between_variance_is_a_flagged_boundary_fit():
     np.testing.assert_allclose(m.bse, g.bse, rtol=1e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        glmer("contact_probation ~ age_c + (1 | institution_id)", df,
-              control=GLMMControl(check_singular="ignore"))
+        glmer(
+            "contact_probation ~ age_c + (1 | institution_id)",
+            df,
+            control=GLMMControl(check_singular="ignore"),
+        )
     with pytest.raises(GLMMFitError, match="singular"):
-        glmer("contact_probation ~ age_c + (1 | institution_id)", df,
-              control=GLMMControl(check_singular="raise"))
+        glmer(
+            "contact_probation ~ age_c + (1 | institution_id)",
+            df,
+            control=GLMMControl(check_singular="raise"),
+        )
 
 
 def test_missing_values_are_excluded_counted_and_reported():
@@ -274,4 +298,6 @@ def test_lmer_lme4_backend_agrees_with_statsmodels():
         np.testing.assert_allclose(a.bse, b.bse, rtol=2e-3)
         assert a.llf == pytest.approx(b.llf, abs=1e-4)
         assert a.aic == pytest.approx(b.aic, abs=1e-3)
-        assert a.variance_components.iloc[0] == pytest.approx(b.variance_components.iloc[0], rel=2e-3)
+        assert a.variance_components.iloc[0] == pytest.approx(
+            b.variance_components.iloc[0], rel=2e-3
+        )

@@ -7,8 +7,8 @@ import subprocess
 
 import numpy as np
 import pytest
-from multilevel_data import cbpp01, r_reference, synth4100
 
+from multilevel_data import cbpp01, r_reference, synth4100
 from reintegratie_stats.multilevel import glmer, glmm_design, make_objective
 
 REF = r_reference()
@@ -84,7 +84,9 @@ def test_live_rscript_cbpp(tmp_path):
     out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
     vals = np.array([float(v) for v in out.stdout.split()])
     m = glmer("y ~ x1 + x2 + x3 + (1 | g)", df, nagq=5)
-    np.testing.assert_array_less(np.abs(m.params.to_numpy() - vals[1:5]), 1e-3 * (1 + np.abs(vals[1:5])))
+    np.testing.assert_array_less(
+        np.abs(m.params.to_numpy() - vals[1:5]), 1e-3 * (1 + np.abs(vals[1:5]))
+    )
     assert abs(m.variance_components.iloc[0] - vals[0] ** 2) / vals[0] ** 2 < 2e-3
     assert m.llf >= vals[5] - 1e-3
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from multilevel_data import simulate
 from scipy import stats
 
+from multilevel_data import simulate
 from reintegratie_stats.multilevel import glmer
 
 TRUE = {"Intercept": -0.5, "age_c": 0.4, "rating_information": -0.3}
@@ -19,8 +19,11 @@ def test_ci_coverage_of_fixed_effects(nagq):
     n_rep = 40
     hits, sds = [], []
     for seed in range(n_rep):
-        m = glmer(F, simulate(1000 + seed, n=1200, n_groups=26, beta=tuple(TRUE.values()), sd=0.6),
-                  nagq=nagq)
+        m = glmer(
+            F,
+            simulate(1000 + seed, n=1200, n_groups=26, beta=tuple(TRUE.values()), sd=0.6),
+            nagq=nagq,
+        )
         ci = m.conf_int()
         hits += [ci.loc[t, "ci_low"] <= v <= ci.loc[t, "ci_high"] for t, v in TRUE.items()]
         sds.append(float(np.sqrt(m.variance_components.iloc[0])))

@@ -17,10 +17,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 __all__ = ["caterpillar", "odds_ratio_forest"]
 
@@ -65,7 +65,9 @@ def caterpillar(
     ax.set_yticks(y, re["level"].astype(str).tolist(), fontsize=7)
     if odds_ratio:
         ax.set_xscale("log")
-    ax.set_xlabel("institution effect (odds ratio)" if odds_ratio else "institution effect (log-odds)")
+    ax.set_xlabel(
+        "institution effect (odds ratio)" if odds_ratio else "institution effect (log-odds)"
+    )
     ax.set_title(title or "Institution effects with 95% intervals")
     fig.tight_layout()
     return fig
@@ -102,7 +104,11 @@ def odds_ratio_forest(
     if not isinstance(tab, pd.DataFrame) or not need <= set(tab.columns):
         raise ValueError(f"odds_ratio_forest needs a model or a frame with columns {sorted(need)}")
     tab = tab[~tab["term"].isin(exclude)].reset_index(drop=True)
-    labels = (tab[group].astype(str) + ": " + tab["term"].astype(str)) if group else tab["term"].astype(str)
+    labels = (
+        (tab[group].astype(str) + ": " + tab["term"].astype(str))
+        if group
+        else tab["term"].astype(str)
+    )
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(tab) + 1.2))
     else:

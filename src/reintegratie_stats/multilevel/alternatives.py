@@ -47,7 +47,9 @@ def _complete(formula: str, data: pd.DataFrame, extra: list[str] | None = None):
 def _excl_note(n: int, by: dict[str, int]) -> dict[str, Any]:
     out: dict[str, Any] = {"n_excluded": n, "excluded_by": by}
     if n:
-        out["rows excluded (missing values)"] = f"{n} ({', '.join(f'{c}: {k}' for c, k in by.items())})"
+        out["rows excluded (missing values)"] = (
+            f"{n} ({', '.join(f'{c}: {k}' for c, k in by.items())})"
+        )
     return out
 
 
@@ -78,8 +80,14 @@ def glmer_bayes(formula: str, data: pd.DataFrame) -> GLMMResult:
     from scipy import sparse
 
     model = BinomialBayesMixedGLM(
-        design.y, exog, sparse.csr_matrix(exog_vc), ident,
-        fe_p=2.0, vcp_p=1.0, fep_names=list(design.x_names), vcp_names=[g],
+        design.y,
+        exog,
+        sparse.csr_matrix(exog_vc),
+        ident,
+        fe_p=2.0,
+        vcp_p=1.0,
+        fep_names=list(design.x_names),
+        vcp_names=[g],
         vc_names=list(design.group_levels),
     )
     with warnings.catch_warnings(record=True) as caught:
@@ -93,7 +101,9 @@ def glmer_bayes(formula: str, data: pd.DataFrame) -> GLMMResult:
     re_sd = np.asarray(res.vc_sd, dtype=float)
     return GLMMResult(
         params=pd.Series(np.asarray(res.fe_mean, dtype=float), index=names, name="params"),
-        cov=pd.DataFrame(np.diag(np.asarray(res.fe_sd, dtype=float) ** 2), index=names, columns=names),
+        cov=pd.DataFrame(
+            np.diag(np.asarray(res.fe_sd, dtype=float) ** 2), index=names, columns=names
+        ),
         nobs=design.nobs,
         llf=None,
         model="Bayesian mixed GLM (binomial, logit; variational Bayes, statsmodels) -- approximation",
@@ -149,8 +159,11 @@ def gee(formula: str, data: pd.DataFrame, groups: str | None = None) -> ModelRes
     if sub[pf.response].nunique() < 2:
         raise ValueError(f"response {pf.response!r} never varies in the rows used")
     model = sm.GEE.from_formula(
-        pf.fixed, groups=sub[groups].astype(str).to_numpy(), data=sub,
-        family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable(),
+        pf.fixed,
+        groups=sub[groups].astype(str).to_numpy(),
+        data=sub,
+        family=sm.families.Binomial(),
+        cov_struct=sm.cov_struct.Exchangeable(),
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -168,8 +181,11 @@ def gee(formula: str, data: pd.DataFrame, groups: str | None = None) -> ModelRes
         formula=pf.fixed,
         cov_type="robust",
         cov_description=f"robust (sandwich) SEs clustered on {groups!r} ({n_clusters} clusters)",
-        extra={"exchangeable_corr": float(res.cov_struct.dep_params), "n_groups": n_clusters,
-               **_excl_note(n_excl, excl)},
+        extra={
+            "exchangeable_corr": float(res.cov_struct.dep_params),
+            "n_groups": n_clusters,
+            **_excl_note(n_excl, excl),
+        },
     )
 
 
@@ -179,7 +195,9 @@ def glm(formula: str, data: pd.DataFrame) -> ModelResults:
     The random term of an lme4 formula is dropped from the model, but its grouping column still
     decides which rows are complete, so ``lrt(glm(f, d), glmer(f, d))`` compares like with like.
     """
-    pf, sub, n_excl, excl = _complete(formula, data, [t.group for t in parse_formula(formula).random])
+    pf, sub, n_excl, excl = _complete(
+        formula, data, [t.group for t in parse_formula(formula).random]
+    )
     if sub[pf.response].nunique() < 2:
         raise ValueError(f"response {pf.response!r} never varies in the rows used")
     res = sm.GLM.from_formula(pf.fixed, data=sub, family=sm.families.Binomial()).fit()
@@ -231,14 +249,19 @@ def lmer(
     groups = np.asarray(design.group_levels)[design.groups]
     exog = pd.DataFrame(design.X, columns=list(design.x_names))
     model = sm.MixedLM(
-        pd.Series(design.y, name=design.response), exog, groups=groups,
+        pd.Series(design.y, name=design.response),
+        exog,
+        groups=groups,
         exog_re=np.ones((design.nobs, 1)),
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(reml=reml)
-    msgs = [str(w.message) for w in caught if "converge" in str(w.message).lower()
-            or "boundary" in str(w.message).lower()]
+    msgs = [
+        str(w.message)
+        for w in caught
+        if "converge" in str(w.message).lower() or "boundary" in str(w.message).lower()
+    ]
     names = list(design.x_names)
     p = len(names)
     var_u = float(res.cov_re.iloc[0, 0])
@@ -268,13 +291,17 @@ def lmer(
         cov_type="model",
         cov_description="MixedLM model-based covariance of the fixed effects",
         n_extra_params=2,
-        extra={"n_groups": design.n_groups, "reml": reml,
-               **_excl_note(design.n_excluded, design.excluded_by)},
+        extra={
+            "n_groups": design.n_groups,
+            "reml": reml,
+            **_excl_note(design.n_excluded, design.excluded_by),
+        },
         variance_components=pd.Series({g: var_u}, name="variance"),
         theta=pd.Series({f"sd_(Intercept)|{g}": np.sqrt(var_u / res.scale)}, name="theta"),
         ranef=ranef_frame(g, design.group_levels, design.group_sizes, est, se),
-        convergence=ConvergenceInfo(converged=bool(res.converged), singular=singular,
-                                    messages=tuple(msgs) + design.warnings),
+        convergence=ConvergenceInfo(
+            converged=bool(res.converged), singular=singular, messages=tuple(msgs) + design.warnings
+        ),
         optim_info={"method": "statsmodels MixedLM"},
         family="gaussian",
         nagq=0,

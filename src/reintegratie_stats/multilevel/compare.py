@@ -74,8 +74,9 @@ def lrt(small: ModelResults, big: ModelResults, boundary: bool | None = None) ->
     if boundary is None:
         boundary = _n_variances(big) - _n_variances(small) == 1 and df == 1
     if boundary:
-        p = 0.5 * stats.chi2.sf(stat, df) + (0.5 * stats.chi2.sf(stat, df - 1) if df > 1 else
-                                             0.5 * float(stat <= 0))
+        p = 0.5 * stats.chi2.sf(stat, df) + (
+            0.5 * stats.chi2.sf(stat, df - 1) if df > 1 else 0.5 * float(stat <= 0)
+        )
         method = "chibar2 (50:50 mixture)"
     else:
         p = float(stats.chi2.sf(stat, df))

@@ -104,8 +104,10 @@ def aggregation_stats(
         var = gs.var(ddof=1).to_numpy()
         N, G = n.sum(), len(n)
         if G < 2 or N - G < 1:
-            raise ValueError(f"score {s!r}: need at least 2 institutions and more raters than "
-                             f"institutions (got {G} institutions, {int(N)} raters)")
+            raise ValueError(
+                f"score {s!r}: need at least 2 institutions and more raters than "
+                f"institutions (got {G} institutions, {int(N)} raters)"
+            )
         grand = d[s].mean()
         msb = np.sum(n * (means - grand) ** 2) / (G - 1)
         msw = np.nansum((n - 1) * np.nan_to_num(var)) / (N - G)
@@ -113,13 +115,19 @@ def aggregation_stats(
         icc1 = (msb - msw) / (msb + (k0 - 1) * msw)
         icc2 = (msb - msw) / msb if msb > 0 else np.nan
         rwg = np.clip(1 - var[n >= 2] / sigma_eu, 0, 1)
-        rows.append({
-            "score": s, "n_raters": int(N), "n_groups": int(G), "icc1": float(icc1),
-            "icc2": float(icc2), "rwg_mean": float(np.mean(rwg)) if rwg.size else np.nan,
-            "rwg_median": float(np.median(rwg)) if rwg.size else np.nan,
-            "share_rwg_ge_70": float(np.mean(rwg >= 0.7)) if rwg.size else np.nan,
-            "mean_raters_per_group": float(N / G),
-        })
+        rows.append(
+            {
+                "score": s,
+                "n_raters": int(N),
+                "n_groups": int(G),
+                "icc1": float(icc1),
+                "icc2": float(icc2),
+                "rwg_mean": float(np.mean(rwg)) if rwg.size else np.nan,
+                "rwg_median": float(np.median(rwg)) if rwg.size else np.nan,
+                "share_rwg_ge_70": float(np.mean(rwg >= 0.7)) if rwg.size else np.nan,
+                "mean_raters_per_group": float(N / G),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -184,8 +192,12 @@ def join_scores(
         if institutions is None:
             raise ValueError("institution_columns given without an institutions frame")
         _check_cols(institutions, [group, *institution_columns], "institutions")
-        out = out.merge(institutions[[group, *institution_columns]], on=group, how="left",
-                        validate="many_to_one")
+        out = out.merge(
+            institutions[[group, *institution_columns]],
+            on=group,
+            how="left",
+            validate="many_to_one",
+        )
     return out
 
 
@@ -242,15 +254,25 @@ def _fit_ladder(
         m = glmer(f"{outcome} ~ {rhs} + (1 | {GROUP})", d, nagq=nagq, backend=backend)
         models[(outcome, name)] = m
         t = lrt(prev, m) if prev is not None and m.llf is not None else None
-        rows.append({
-            "outcome": outcome, "model": name, "nobs": m.nobs, "n_excluded": n_excl,
-            "n_groups": m.extra.get("n_groups"), "llf": m.llf, "aic": m.aic, "bic": m.bic,
-            "variance": float(m.variance_components.iloc[0]), "icc": m.icc,
-            "median_odds_ratio": m.median_odds_ratio, "singular": m.convergence.singular,
-            "lrt_statistic": np.nan if t is None else float(t["statistic"].iloc[0]),
-            "lrt_df": np.nan if t is None else float(t["df"].iloc[0]),
-            "lrt_p_value": np.nan if t is None else float(t["p_value"].iloc[0]),
-        })
+        rows.append(
+            {
+                "outcome": outcome,
+                "model": name,
+                "nobs": m.nobs,
+                "n_excluded": n_excl,
+                "n_groups": m.extra.get("n_groups"),
+                "llf": m.llf,
+                "aic": m.aic,
+                "bic": m.bic,
+                "variance": float(m.variance_components.iloc[0]),
+                "icc": m.icc,
+                "median_odds_ratio": m.median_odds_ratio,
+                "singular": m.convergence.singular,
+                "lrt_statistic": np.nan if t is None else float(t["statistic"].iloc[0]),
+                "lrt_df": np.nan if t is None else float(t["df"].iloc[0]),
+                "lrt_p_value": np.nan if t is None else float(t["p_value"].iloc[0]),
+            }
+        )
         e = m.to_frame()
         e.insert(0, "model", name)
         e.insert(0, "outcome", outcome)
@@ -311,17 +333,25 @@ def facilitation_models(
         rows += r
         ests += e
         models.update(m)
-    return ModelSet(pd.DataFrame(rows), pd.concat(ests, ignore_index=True), models,
-                    aggregation_stats(professionals, scores))
+    return ModelSet(
+        pd.DataFrame(rows),
+        pd.concat(ests, ignore_index=True),
+        models,
+        aggregation_stats(professionals, scores),
+    )
 
 
 def family_outcomes(prisoners: pd.DataFrame) -> pd.DataFrame:
     """0/1 family-contact outcomes: ``any_visits_children`` (visits_children > 0),
     ``any_video_calls`` (video_calls_month > 0) and ``parent_child_day`` (as is); a new frame."""
-    _check_cols(prisoners, ["visits_children", "video_calls_month", "parent_child_day"], "prisoners")
+    _check_cols(
+        prisoners, ["visits_children", "video_calls_month", "parent_child_day"], "prisoners"
+    )
     out = prisoners.copy()
-    for new, src in (("any_visits_children", "visits_children"),
-                     ("any_video_calls", "video_calls_month")):
+    for new, src in (
+        ("any_visits_children", "visits_children"),
+        ("any_video_calls", "video_calls_month"),
+    ):
         out[new] = (out[src] > 0).astype(float).where(out[src].notna())
     return out
 
@@ -370,7 +400,9 @@ def family_models(
     inst = institutions[institutions[GROUP].isin(used)]
     constant = [f for f in facilities if inst[f].nunique(dropna=True) < 2]
     if constant:
-        raise ValueError(f"family facilities {constant} do not vary across the institutions; drop them")
+        raise ValueError(
+            f"family facilities {constant} do not vary across the institutions; drop them"
+        )
     ladder = [("null", []), ("individual", controls), ("institutional", controls + facilities)]
     rows, ests, models = [], [], {}
     for o in outcomes:

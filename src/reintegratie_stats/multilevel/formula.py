@@ -80,7 +80,9 @@ def parse_formula(formula: str) -> ParsedFormula:
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string, got {type(formula).__name__}")
     if formula.count("~") != 1:
-        raise ValueError(f"formula must contain exactly one '~' (response ~ terms), got {formula!r}")
+        raise ValueError(
+            f"formula must contain exactly one '~' (response ~ terms), got {formula!r}"
+        )
     lhs, rhs = (s.strip() for s in formula.split("~"))
     if not lhs:
         raise ValueError(f"formula {formula!r} has no response on the left of '~'")

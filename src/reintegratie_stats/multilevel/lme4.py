@@ -119,18 +119,30 @@ def _result(
         " grp = as.character(d$grp), condval = d$condval, condsd = d$condsd) }"
     )(mobj)
     ref = pd.DataFrame(
-        {"grpvar": list(re[0]), "term": list(re[1]), "level": list(re[2]),
-         "estimate": np.asarray(re[3], dtype=float), "std_error": np.asarray(re[4], dtype=float)}
+        {
+            "grpvar": list(re[0]),
+            "term": list(re[1]),
+            "level": list(re[2]),
+            "estimate": np.asarray(re[3], dtype=float),
+            "std_error": np.asarray(re[4], dtype=float),
+        }
     )
     first = ref[(ref["grpvar"] == ref["grpvar"].iloc[0]) & (ref["term"] == "(Intercept)")]
     gname = str(ref["grpvar"].iloc[0])
     sizes = sub[gname].astype(str).value_counts() if gname in sub.columns else None
-    n = (sizes.reindex(first["level"]).fillna(0).to_numpy() if sizes is not None
-         else np.zeros(len(first)))
-    ranef = ranef_frame(gname, tuple(first["level"]), n, first["estimate"].to_numpy(),
-                        first["std_error"].to_numpy())
-    msgs = [str(s) for s in r("function(m) unlist(m@optinfo$conv$lme4$messages)")(mobj)] if \
-        r("function(m) length(m@optinfo$conv$lme4$messages)")(mobj)[0] > 0 else []
+    n = (
+        sizes.reindex(first["level"]).fillna(0).to_numpy()
+        if sizes is not None
+        else np.zeros(len(first))
+    )
+    ranef = ranef_frame(
+        gname, tuple(first["level"]), n, first["estimate"].to_numpy(), first["std_error"].to_numpy()
+    )
+    msgs = (
+        [str(s) for s in r("function(m) unlist(m@optinfo$conv$lme4$messages)")(mobj)]
+        if r("function(m) length(m@optinfo$conv$lme4$messages)")(mobj)[0] > 0
+        else []
+    )
     singular = bool(r("function(m) lme4::isSingular(m)")(mobj)[0])
     if singular and not any("singular" in m for m in msgs):
         msgs.append("boundary (singular) fit: see help('isSingular')")
@@ -148,19 +160,26 @@ def _result(
         names = ["Intercept" if n == "(Intercept)" else n for n in names]
     names = ["Intercept" if n == "(Intercept)" else n for n in names]
     gaussian = family == "gaussian"
-    method = ("REML" if reml else "ML") if gaussian else (
-        "Laplace" if nagq == 1 else f"adaptive Gauss-Hermite, nAGQ={nagq}")
+    method = (
+        ("REML" if reml else "ML")
+        if gaussian
+        else ("Laplace" if nagq == 1 else f"adaptive Gauss-Hermite, nAGQ={nagq}")
+    )
     extra: dict[str, Any] = {"n_groups": len(first), "n_excluded": n_excl, "excluded_by": excl_by}
     if n_excl:
         extra["rows excluded (missing values)"] = (
-            f"{n_excl} ({', '.join(f'{c}: {k}' for c, k in excl_by.items())})")
+            f"{n_excl} ({', '.join(f'{c}: {k}' for c, k in excl_by.items())})"
+        )
     return GLMMResult(
         params=pd.Series(params, index=names, name="params"),
         cov=pd.DataFrame(cov, index=names, columns=names),
         nobs=nobs,
         llf=llf,
-        model=(f"Linear mixed model ({method}; lme4)" if gaussian else
-               f"Generalized linear mixed model (binomial, logit; {method}; lme4)"),
+        model=(
+            f"Linear mixed model ({method}; lme4)"
+            if gaussian
+            else f"Generalized linear mixed model (binomial, logit; {method}; lme4)"
+        ),
         formula=formula,
         cov_type="lme4",
         cov_description="lme4's vcov() (Hessian-based for glmer with nAGQ > 0)",
@@ -169,8 +188,11 @@ def _result(
         variance_components=pd.Series(comps, name="variance"),
         theta=pd.Series(theta, index=theta_names, name="theta"),
         ranef=ranef,
-        convergence=ConvergenceInfo(converged=not [m for m in msgs if "singular" not in m],
-                                    singular=singular, messages=tuple(msgs)),
+        convergence=ConvergenceInfo(
+            converged=not [m for m in msgs if "singular" not in m],
+            singular=singular,
+            messages=tuple(msgs),
+        ),
         optim_info={"optimizer": "lme4"},
         family="binomial" if not gaussian else "gaussian",
         nagq=nagq,
@@ -179,7 +201,9 @@ def _result(
     )
 
 
-def glmer_lme4(formula: str, data: pd.DataFrame, family: str = "binomial", nagq: int = 1) -> GLMMResult:
+def glmer_lme4(
+    formula: str, data: pd.DataFrame, family: str = "binomial", nagq: int = 1
+) -> GLMMResult:
     """Fit ``lme4::glmer`` through pymer4 and return a :class:`GLMMResult`."""
     mobj, ro, sub, n_excl, excl_by = _fit(formula, data, family, reml=False, nagq=nagq)
     return _result(mobj, ro, formula, sub, n_excl, excl_by, family, nagq, reml=False)

@@ -179,7 +179,7 @@ class _Engine:
     def deviance(self, x: np.ndarray, z: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
         sigma = float(x[0])
         beta = x[1:]
-        X, codes = self.X, self.codes
+        X = self.X
         offset = X @ beta
         m = self.mode(offset, sigma)
         u, mu, r, v, R, V, H = m["u"], m["mu"], m["r"], m["v"], m["R"], m["V"], m["H"]
@@ -194,7 +194,9 @@ class _Engine:
             e = c * sigma**3 * S1
             coef = self._rep(c * s2) * v1 - 2.0 * r - self._rep(e * sigma / H) * v
             g_beta = X.T @ coef
-            g_sigma = np.sum(c * (2.0 * sigma * V + s2 * S1 * u) - 2.0 * u * R + e * (R - sigma * u * V) / H)
+            g_sigma = np.sum(
+                c * (2.0 * sigma * V + s2 * S1 * u) - 2.0 * u * R + e * (R - sigma * u * V) / H
+            )
             return float(dev), np.concatenate(([g_sigma], g_beta))
         K = z.size
         n = self.y.size
@@ -229,7 +231,7 @@ class _Engine:
 
     # -- nAGQ = 0: beta and u at their joint mode for given sigma ---------------------------
     def joint_mode(self, sigma: float, beta: np.ndarray, u: np.ndarray) -> dict[str, np.ndarray]:
-        X, codes = self.X, self.codes
+        X = self.X
         p = X.shape[1]
 
         def pen_ll(b: np.ndarray, uu: np.ndarray) -> float:

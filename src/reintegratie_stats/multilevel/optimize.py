@@ -78,7 +78,13 @@ class GLMMControl:
             val = getattr(self, name)
             if not isinstance(val, int) or val < 0:
                 raise ValueError(f"GLMMControl.{name} must be a non-negative integer, got {val!r}")
-        for name in ("conv_tol", "singular_tol", "separation_coef", "separation_se", "hessian_step"):
+        for name in (
+            "conv_tol",
+            "singular_tol",
+            "separation_coef",
+            "separation_se",
+            "hessian_step",
+        ):
             val = getattr(self, name)
             if not (isinstance(val, int | float) and np.isfinite(val) and val > 0):
                 raise ValueError(f"GLMMControl.{name} must be a positive number, got {val!r}")
@@ -199,7 +205,11 @@ def optimize_glmm(
             # noise of the full one, where Newton steps on all rows converge in a few steps.
             sub = make_objective(_subsample(obj.design, NAGQ0_MAX_ROWS), nagq=1)
             res_sub = optimize.minimize(
-                sub.value_and_grad, start, jac=True, method="L-BFGS-B", bounds=sub.bounds,
+                sub.value_and_grad,
+                start,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=sub.bounds,
                 options={"maxiter": control.maxiter, "ftol": 1e-10, "gtol": 1e-5},
             )
             if res_sub.success and np.all(np.isfinite(res_sub.x)):
@@ -215,7 +225,11 @@ def optimize_glmm(
         # Laplace deviance (cheap; for nagq > 1 it lands next to the AGQ optimum); loose
         # tolerances because the Newton steps below finish the job quadratically.
         r = optimize.minimize(
-            lap.value_and_grad, x0, jac=True, method="L-BFGS-B", bounds=obj.bounds,
+            lap.value_and_grad,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=obj.bounds,
             options={"maxiter": control.maxiter, "ftol": 1e-10, "gtol": 1e-5, "maxcor": 10},
         )
         return np.asarray(r.x, dtype=float), r
@@ -228,7 +242,9 @@ def optimize_glmm(
         x, res = lbfgsb(start)
         n_fev += int(res.nfev)
 
-    def newton(x: np.ndarray, n_fev: int) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, int, bool]:
+    def newton(
+        x: np.ndarray, n_fev: int
+    ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, int, bool]:
         """Newton steps on ``obj`` with the Laplace Hessian (refreshed once after a big step);
         the Hessian of ``obj`` itself is computed at the end, for the standard errors."""
         f, g = obj.value_and_grad(x)
@@ -278,8 +294,9 @@ def optimize_glmm(
         n_fev += int(res.nfev)
         x, f, g, hes, n_fev, steps, ok = newton(x, n_fev)
     if res is None:
-        res = optimize.OptimizeResult(success=ok, message="Newton from the subsample optimum",
-                                      nit=0, fun=f)
+        res = optimize.OptimizeResult(
+            success=ok, message="Newton from the subsample optimum", nit=0, fun=f
+        )
     return OptResult(
         x=x,
         fun=f,
@@ -292,6 +309,10 @@ def optimize_glmm(
         start=start,
         nagq=obj.nagq,
         time_s=time.perf_counter() - t0,
-        history={"lbfgsb_fun": float(res.fun), "newton_steps": steps, "start_fev": n0,
-                 "presolved_on_subsample": presolved},
+        history={
+            "lbfgsb_fun": float(res.fun),
+            "newton_steps": steps,
+            "start_fev": n0,
+            "presolved_on_subsample": presolved,
+        },
     )

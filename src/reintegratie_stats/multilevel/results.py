@@ -181,7 +181,9 @@ def build_glmm_result(
         cov_b = np.full((len(names), len(names)), np.nan)
         pd_ok = False
     if not pd_ok:
-        msgs.append(("check_conv", "Hessian of the deviance is not positive definite: SEs unreliable"))
+        msgs.append(
+            ("check_conv", "Hessian of the deviance is not positive definite: SEs unreliable")
+        )
     g = opt.grad.copy()
     if singular and g[0] >= 0:
         g[0] = 0.0  # at the bound with the gradient pointing outward: a KKT point
@@ -194,25 +196,35 @@ def build_glmm_result(
     converged = bool(max_scaled < control.conv_tol and pd_ok)
     if max_scaled >= control.conv_tol:
         msgs.append(
-            ("check_conv", f"Model failed to converge: max|H^-1 grad| = {max_scaled:.3g} "
-             f"(tolerance {control.conv_tol:g}); max|grad| = {max_grad:.3g}")
+            (
+                "check_conv",
+                f"Model failed to converge: max|H^-1 grad| = {max_scaled:.3g} "
+                f"(tolerance {control.conv_tol:g}); max|grad| = {max_grad:.3g}",
+            )
         )
     if singular:
         msgs.append(
-            ("check_singular", f"boundary (singular) fit: the SD of the random intercept for "
-             f"{design.group!r} is {sigma:.3g} (< {control.singular_tol:g}); the between-group "
-             "variance is estimated as zero")
+            (
+                "check_singular",
+                f"boundary (singular) fit: the SD of the random intercept for "
+                f"{design.group!r} is {sigma:.3g} (< {control.singular_tol:g}); the between-group "
+                "variance is estimated as zero",
+            )
         )
     bse = np.sqrt(np.clip(np.diag(cov_b), 0, None))
     sep = [
-        n for n, b, s in zip(names, beta, bse, strict=True)
+        n
+        for n, b, s in zip(names, beta, bse, strict=True)
         if abs(b) > control.separation_coef or s > control.separation_se or not np.isfinite(s)
     ]
     if sep:
         msgs.append(
-            ("check_separation", f"possible complete or quasi-complete separation: {sep} have "
-             f"|coef| > {control.separation_coef:g} or SE > {control.separation_se:g}; the "
-             "estimates are not meaningful (combine categories or drop the term)")
+            (
+                "check_separation",
+                f"possible complete or quasi-complete separation: {sep} have "
+                f"|coef| > {control.separation_coef:g} or SE > {control.separation_se:g}; the "
+                "estimates are not meaningful (combine categories or drop the term)",
+            )
         )
     u, H = obj.modes(opt.x) if obj.modes is not None else conditional_modes(design, opt.x)
     re = ranef_frame(
