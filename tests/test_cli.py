@@ -171,3 +171,66 @@ def test_random_corruption_through_the_cli(tables, codebook, tmp_path_factory, d
     res = run("validate", str(path), "-t", table)
     assert res.exit_code == 1, res.output
     assert f" {col}:" in res.output
+
+
+def test_synth_writes_valid_tables_and_is_byte_reproducible(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        res = run(
+            "synth",
+            "--out",
+            str(out),
+            "--seed",
+            "7",
+            "--n-prisoners",
+            "300",
+            "--n-institutions",
+            "6",
+        )
+        assert res.exit_code == 0, res.output
+    for name in ("institutions.csv", "prisoners.csv", "professionals.csv", "truth.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    for table in TABLES:
+        res = run(
+            "validate",
+            str(a / f"{table}.csv"),
+            "-t",
+            table,
+            "--institutions",
+            str(a / "institutions.csv"),
+        )
+        assert res.exit_code == 0, res.output
+
+
+def test_synth_sav_with_mapping_validates_through_the_same_mapping(tmp_path, mapping_path):
+    res = run(
+        "synth",
+        "--out",
+        str(tmp_path),
+        "--n-prisoners",
+        "200",
+        "--n-institutions",
+        "5",
+        "--format",
+        "sav",
+        "--mapping",
+        str(mapping_path),
+    )
+    assert res.exit_code == 0, res.output
+    res = run(
+        "validate",
+        str(tmp_path / "prisoners.sav"),
+        "-t",
+        "prisoners",
+        "-m",
+        str(mapping_path),
+        "--institutions",
+        str(tmp_path / "institutions.sav"),
+    )
+    assert res.exit_code == 0, res.output
+    assert "recode regime: 1 -> HvB" in res.output
+
+
+def test_synth_bad_mapping_exits_2(tmp_path):
+    res = run("synth", "--out", str(tmp_path), "--mapping", str(tmp_path / "nope.yaml"))
+    assert res.exit_code == 2 and "mapping file not found" in res.output
