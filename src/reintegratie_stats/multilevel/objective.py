@@ -269,7 +269,7 @@ class _Engine:
                         break
                     t *= 0.5
             beta, u = beta + t * db, u + t * du
-            done = max(np.max(np.abs(t * db)), np.max(np.abs(t * du))) < 1e-8
+            done = max(np.max(np.abs(t * db)), np.max(np.abs(t * du))) < 1e-6  # a start value
             cur = new
             if done:
                 break
