@@ -263,6 +263,7 @@ def test_bayes_backend_is_close_to_ml():
     m = glmer(F, df)
     b = glmer(F, df, backend="bayes")
     assert b.backend == "bayes" and b.llf is None and "approximation" in b.model
+    assert "llf=None" in repr(b) and "Random effects:" in b.summary()
     np.testing.assert_allclose(b.params, m.params, atol=0.1)
 
 

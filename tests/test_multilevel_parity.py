@@ -69,7 +69,7 @@ def test_deviance_equals_lme4_devfun_at_same_parameters(data, method, formula, n
 
 @pytest.mark.r
 @pytest.mark.slow
-def test_live_rscript_cbpp(tmp_path):
+def test_live_rscript_synthetic_nagq5(tmp_path):
     if shutil.which("Rscript") is None:
         pytest.skip("Rscript not on PATH (install R with lme4 to run the live parity test)")
     df = synth4100()

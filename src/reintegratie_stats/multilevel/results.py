@@ -100,9 +100,10 @@ class GLMMResult(ModelResults):
         return "\n".join(base[:3] + rand + base[3:])
 
     def __repr__(self) -> str:
+        llf = "None" if self.llf is None else f"{self.llf:.4f}"
         return (
             f"<GLMMResult {self.backend} nagq={self.nagq}: {len(self.params)} fixed terms, "
-            f"nobs={self.nobs}, llf={self.llf:.4f}>"
+            f"nobs={self.nobs}, llf={llf}>"
         )
 
 
