@@ -302,3 +302,12 @@ def test_lmer_lme4_backend_agrees_with_statsmodels():
         assert a.variance_components.iloc[0] == pytest.approx(
             b.variance_components.iloc[0], rel=2e-3
         )
+
+
+def test_lme4_backend_without_pymer4_gives_a_clear_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pymer4", None)  # import pymer4 -> ImportError
+    monkeypatch.setitem(sys.modules, "pymer4.models", None)
+    with pytest.raises(ImportError, match=r"backend='lme4' needs R with the lme4 package"):
+        glmer(F, simulate(1), backend="lme4")
