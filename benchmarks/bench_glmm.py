@@ -38,6 +38,8 @@ FORMULA = "y ~ x1 + x2 + x3 + (1 | g)"
 SIZES = {"4100x26": (4100, 26), "100000x200": (100_000, 200), "1000000x500": (1_000_000, 500)}
 REPEATS = {"4100x26": 5, "100000x200": 2, "1000000x500": 1}
 HEADING = "## GLMM fit times (issue 6)"
+#: glmer (Laplace) times quoted in issue 6 "for orientation", seconds
+ORIENTATION = {"4100x26": 0.29, "100000x200": 7.5, "1000000x500": 94.0}
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages({library(lme4); library(jsonlite)})
@@ -204,8 +206,13 @@ def markdown(results: dict) -> str:
         "*native* times the whole `glmer()` call (formula, design, nAGQ=0 start, fit, Hessian,",
         "result); *glmer (R)* is `system.time(glmer(...))` inside R; *Rscript total* is the whole",
         "`Rscript` process (R start, `read.csv`, every repeat of both fits); *pymer4* includes the",
-        "pandas-to-R copy. The machine was shared (load above its 2 cores), which slows every tool;",
-        "glmer here took about twice the issue's orientation times (0.29 s / 7.5 s / 94 s Laplace).",
+        "pandas-to-R copy. Machine load slows every tool alike; glmer (Laplace) took "
+        + ", ".join(
+            f"{r['rscript']['nagq1']['time_s'] / ORIENTATION[k]:.1f}x"
+            for k, r in results["sizes"].items()
+            if "nagq1" in r.get("rscript", {})
+        )
+        + " the issue's orientation times (0.29 s / 7.5 s / 94 s) in this run.",
         "",
         "| rows x groups | nAGQ | native | glmer (R) | speed-up | Rscript total | pymer4 "
         "| statsmodels-bayes | within tolerance | max d coef / (1+|coef|) | rel d var "
