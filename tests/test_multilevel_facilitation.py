@@ -119,3 +119,24 @@ def test_figures(tables):
     assert fig2.axes[0].get_xscale() == "log"
     with pytest.raises(ValueError, match="columns"):
         caterpillar(pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.slow
+def test_workflow_on_the_synthetic_twin():
+    synth = pytest.importorskip("reintegratie_stats.synth")
+    d = synth.load_example()
+    res = facilitation_models(d.prisoners, d.professionals)
+    t = res.table
+    assert len(t) == 3 * len(load_codebook().external_types)
+    assert (t.groupby("outcome")["nobs"].nunique() == 1).all()
+    assert (t["llf"].diff()[t["model"] != "null"] >= -1e-6).all()
+    assert t["nobs"].iloc[0] + t["n_excluded"].iloc[0] == len(d.prisoners)
+    # professionals agree within institutions: ICC(2) high enough to aggregate
+    assert (res.aggregation["icc2"] > 0.7).all()
+    with pytest.warns(Warning):  # the twin has institutions without video calling: flagged
+        fam = family_models(d.prisoners, d.institutions)
+    assert set(fam.table["outcome"]) == {
+        "any_visits_children",
+        "any_video_calls",
+        "parent_child_day",
+    }

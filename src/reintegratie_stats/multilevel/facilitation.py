@@ -276,9 +276,10 @@ def _fit_ladder(
         e = m.to_frame()
         e.insert(0, "model", name)
         e.insert(0, "outcome", outcome)
-        e["odds_ratio"] = np.exp(e["estimate"])
-        e["or_low"] = np.exp(e["ci_low"])
-        e["or_high"] = np.exp(e["ci_high"])
+        with np.errstate(over="ignore"):  # separated terms: an infinite OR bound is the truth
+            e["odds_ratio"] = np.exp(e["estimate"])
+            e["or_low"] = np.exp(e["ci_low"])
+            e["or_high"] = np.exp(e["ci_high"])
         ests.append(e)
         prev = m
     return rows, ests, models
