@@ -167,6 +167,80 @@ def _nagq0_start(obj: Objective) -> tuple[np.ndarray, int]:
     return np.concatenate(([t], beta)), int(res.nfev)
 
 
+@dataclass
+class _NewtonState:
+    x: np.ndarray
+    f: float
+    g: np.ndarray
+    hes: np.ndarray
+    x_hes: np.ndarray
+    n_fev: int
+    steps: int
+    ok: bool
+
+
+def _newton(
+    target: Objective,
+    hess_src: Objective,
+    x: np.ndarray,
+    hes: np.ndarray | None,
+    x_hes: np.ndarray | None,
+    control: GLMMControl,
+) -> _NewtonState:
+    """Damped Newton on ``target`` with the Hessian of ``hess_src`` (finite differences of its
+    exact gradient), taken again after big moves. ``ok`` is False when a step is not a descent
+    direction or the line search fails (the caller then falls back to L-BFGS-B)."""
+    k = x.size
+    f, g = target.value_and_grad(x)
+    n_fev = 1
+    if hes is None or x_hes is None:
+        hes = numerical_hessian(
+            hess_src, x, control.hessian_step, g0=g if hess_src is target else None
+        )
+        n_fev += k + (hess_src is not target)
+        x_hes = x.copy()
+    steps, ok, done = 0, True, False
+    for _ in range(30 + control.newton_steps):
+        free = np.ones(k, dtype=bool)
+        if x[0] <= 0.0 and g[0] >= 0.0:
+            free[0] = False  # theta held at its bound (a KKT point in that coordinate)
+        try:
+            delta = np.zeros(k)
+            delta[free] = -np.linalg.solve(hes[np.ix_(free, free)], g[free])
+        except np.linalg.LinAlgError:
+            ok = False
+            break
+        if not np.all(np.isfinite(delta)) or g[free] @ delta[free] >= 0:
+            ok = False  # Hessian not positive definite here: not a descent direction
+            break
+        if np.max(np.abs(delta)) < 1e-9 * (1 + np.max(np.abs(x))):
+            done = True
+            break
+        t, accepted = 1.0, False
+        while t > 1e-4:
+            xn = x + t * delta
+            xn[0] = max(xn[0], 0.0)
+            fn, gn = target.value_and_grad(xn)
+            n_fev += 1
+            if fn <= f + 1e-12 * abs(f):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            ok = steps > 0 and np.max(np.abs(delta)) < 1e-6 * (1 + np.max(np.abs(x)))
+            done = ok
+            break
+        x, f, g = xn, fn, gn
+        steps += 1
+        if np.max(np.abs(x - x_hes) / np.maximum(np.abs(x_hes), 0.1)) > 1e-3:
+            hes = numerical_hessian(
+                hess_src, x, control.hessian_step, g0=g if hess_src is target else None
+            )
+            n_fev += k + (hess_src is not target)
+            x_hes = x.copy()
+    return _NewtonState(x, float(f), g, hes, x_hes, n_fev, steps, ok and done)
+
+
 def optimize_glmm(
     obj: Objective,
     start: np.ndarray | None = None,
@@ -237,65 +311,30 @@ def optimize_glmm(
     res = None
     n_fev = n0
 
-    def newton(
+    def run(
         x: np.ndarray, n_fev: int
     ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, int, bool]:
-        """Damped Newton on ``obj`` with the Laplace Hessian (finite differences of the exact
-        gradient; refreshed after big moves); the Hessian of ``obj`` itself is computed at the
-        end, for the standard errors. ``ok`` is False when a step is not a descent direction
-        or the line search fails: the caller then falls back to L-BFGS-B."""
-        f, g = obj.value_and_grad(x)
-        hes = numerical_hessian(lap, x, control.hessian_step, g0=None if lap is not obj else g)
-        n_fev += k + 1 + (lap is not obj)
-        x_hes, steps, ok, done = x.copy(), 0, True, False
-        for _ in range(30 + control.newton_steps):
-            free = np.ones(k, dtype=bool)
-            if x[0] <= 0.0 and g[0] >= 0.0:
-                free[0] = False  # theta held at its bound (a KKT point in that coordinate)
-            try:
-                delta = np.zeros(k)
-                delta[free] = -np.linalg.solve(hes[np.ix_(free, free)], g[free])
-            except np.linalg.LinAlgError:
-                ok = False
-                break
-            if not np.all(np.isfinite(delta)) or g[free] @ delta[free] >= 0:
-                ok = False  # Hessian not positive definite here: not a descent direction
-                break
-            if np.max(np.abs(delta)) < 1e-9 * (1 + np.max(np.abs(x))):
-                done = True
-                break
-            t, accepted = 1.0, False
-            while t > 1e-4:
-                xn = x + t * delta
-                xn[0] = max(xn[0], 0.0)
-                fn, gn = obj.value_and_grad(xn)
-                n_fev += 1
-                if fn <= f + 1e-12 * abs(f):
-                    accepted = True
-                    break
-                t *= 0.5
-            if not accepted:
-                ok = steps > 0 and np.max(np.abs(delta)) < 1e-6 * (1 + np.max(np.abs(x)))
-                done = ok
-                break
-            x, f, g = xn, fn, gn
-            steps += 1
-            moved = np.max(np.abs(x - x_hes) / np.maximum(np.abs(x_hes), 0.1))
-            if moved > 1e-3:  # far from where the Hessian was taken: take it again
-                hes = numerical_hessian(lap, x, control.hessian_step, g0=g if lap is obj else None)
-                n_fev += k + (lap is not obj)
-                x_hes = x.copy()
-        ok = ok and done
-        if lap is not obj or np.max(np.abs(x - x_hes) / np.maximum(np.abs(x_hes), 0.1)) > 1e-4:
-            hes = numerical_hessian(obj, x, control.hessian_step, g0=g)
+        # Newton on the Laplace deviance; for nagq > 1 continue on the AGQ deviance from the
+        # Laplace optimum with the Laplace Hessian (1-2 steps), then take the AGQ Hessian once.
+        st = _newton(lap, lap, x, None, None, control)
+        n_fev += st.n_fev
+        steps, ok = st.steps, st.ok
+        if ok and lap is not obj:
+            st = _newton(obj, lap, st.x, st.hes, st.x_hes, control)
+            n_fev += st.n_fev
+            steps, ok = steps + st.steps, st.ok
+        hes = st.hes
+        moved = np.max(np.abs(st.x - st.x_hes) / np.maximum(np.abs(st.x_hes), 0.1))
+        if lap is not obj or moved > 1e-4:  # the Hessian of the SEs, at the optimum
+            hes = numerical_hessian(obj, st.x, control.hessian_step, g0=st.g)
             n_fev += k
-        return x, float(f), g, hes, n_fev, steps, ok
+        return st.x, st.f, st.g, hes, n_fev, steps, ok
 
-    x, f, g, hes, n_fev, steps, ok = newton(start, n_fev)
+    x, f, g, hes, n_fev, steps, ok = run(start, n_fev)
     if not ok:  # the safe route: L-BFGS-B on the Laplace deviance, then Newton to polish
         x, res = lbfgsb(start if not np.all(np.isfinite(x)) else x)
         n_fev += int(res.nfev)
-        x, f, g, hes, n_fev, steps2, ok = newton(x, n_fev)
+        x, f, g, hes, n_fev, steps2, ok = run(x, n_fev)
         steps += steps2
     if res is None:
         res = optimize.OptimizeResult(
