@@ -1,9 +1,17 @@
 """Stage 3 of the GLMM fit: optimise the deviance (lme4's ``optimizeGlmer`` + ``checkConv``).
 
-The packed vector is ``x = (theta, beta)``. A nAGQ=0 fit (theta by a bounded 1-D search, beta
-and the modes at their joint penalised mode) gives the start; L-BFGS-B with the exact gradient
-runs the full objective; Newton steps with the Hessian (central differences of the exact
-gradient) polish the optimum, and that Hessian is returned for the standard errors.
+The packed vector is ``x = (theta, beta)``.
+
+1. Start: lme4's nAGQ=0 step (theta by a bounded 1-D search, beta and the modes at their joint
+   penalised mode). Above ``NAGQ0_MAX_ROWS`` rows it runs on a seeded subsample, followed by
+   L-BFGS-B on that subsample: its optimum is within sampling noise of the full one.
+2. Damped Newton on the Laplace deviance with its Hessian (forward differences of the exact
+   gradient, taken again after big moves); with ``nagq > 1`` Newton continues on the AGQ
+   deviance from the Laplace optimum, reusing the Laplace Hessian (one or two steps).
+3. The Hessian of the requested deviance at the optimum is returned for the SEs.
+
+If a Newton step is not a descent direction or its line search fails, L-BFGS-B (scipy, exact
+gradient) takes over from the start and Newton polishes its result.
 
 Examples
 --------
@@ -40,11 +48,11 @@ class GLMMControl:
     Parameters
     ----------
     maxiter : int
-        Iteration limit of L-BFGS-B.
+        Iteration limit of the fallback L-BFGS-B.
     nagq0_init : bool
         Start from the nAGQ=0 fit (lme4's ``nAGQ0initStep``).
-    newton_steps : int
-        Maximum Newton polishing steps after L-BFGS-B.
+    max_newton : int
+        Maximum Newton iterations per phase (Laplace, then AGQ).
     check_conv, check_singular, check_separation : {"ignore", "warn", "raise"}
         What to do when the scaled gradient exceeds ``conv_tol``, when the random-intercept SD is
         below ``singular_tol`` (boundary fit), or when a coefficient looks separated
@@ -59,7 +67,7 @@ class GLMMControl:
 
     maxiter: int = 1000
     nagq0_init: bool = True
-    newton_steps: int = 4
+    max_newton: int = 50
     check_conv: Action = "warn"
     check_singular: Action = "warn"
     check_separation: Action = "warn"
@@ -74,7 +82,7 @@ class GLMMControl:
             val = getattr(self, name)
             if val not in _ACTIONS:
                 raise ValueError(f"GLMMControl.{name} must be one of {_ACTIONS}, got {val!r}")
-        for name in ("maxiter", "newton_steps"):
+        for name in ("maxiter", "max_newton"):
             val = getattr(self, name)
             if not isinstance(val, int) or val < 0:
                 raise ValueError(f"GLMMControl.{name} must be a non-negative integer, got {val!r}")
@@ -200,7 +208,7 @@ def _newton(
         n_fev += k + (hess_src is not target)
         x_hes = x.copy()
     steps, ok, done = 0, True, False
-    for _ in range(30 + control.newton_steps):
+    for _ in range(control.max_newton):
         free = np.ones(k, dtype=bool)
         if x[0] <= 0.0 and g[0] >= 0.0:
             free[0] = False  # theta held at its bound (a KKT point in that coordinate)
