@@ -45,6 +45,12 @@ print(json.dumps({{"n_prisoners": {n}, "wall_s": wall, "peak_rss_mb": peak / 102
 """
 
 
+def _version(pkg: str) -> str:
+    from importlib.metadata import version
+
+    return version(pkg)
+
+
 def run(n: int) -> dict:
     code = _CHILD.format(src=str(ROOT / "src"), n=n)
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
@@ -69,14 +75,17 @@ def write_readme(rows: list[dict]) -> None:
     readme = ROOT / "benchmarks" / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
     cpu = os.cpu_count()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     section = (
         f"{HEADING}\n\n"
         "`reintegratie_stats.synth.generate(seed=2019, n_prisoners=N)` with the default 26 "
         "institutions and 1,000 professionals (all 130 prisoner columns, truth with implied "
         "rates by quadrature). Each size in a fresh process; wall time of `generate()` only; "
         "peak RSS from `getrusage` (includes the interpreter and imports, shown separately). "
-        f"Run with `python benchmarks/bench_synth.py`; machine: {cpu} cores, "
-        f"Python {platform.python_version()}, {platform.system()}. "
+        f"Run with `python benchmarks/bench_synth.py`; machine: {cpu} cores shared with other "
+        f"jobs (load average {load} after the run), Python {platform.python_version()}, "
+        f"numpy {_version('numpy')}, pandas {_version('pandas')}, {platform.system()}. "
+        "Writing the files (`write_twin`) is not included. "
         "Raw numbers: `benchmarks/results/synth.json`. Target (issue 4): 1,000,000 prisoners "
         "in under 30 s and under 4 GB.\n\n"
         f"{table(rows)}\n"

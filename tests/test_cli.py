@@ -234,3 +234,8 @@ def test_synth_sav_with_mapping_validates_through_the_same_mapping(tmp_path, map
 def test_synth_bad_mapping_exits_2(tmp_path):
     res = run("synth", "--out", str(tmp_path), "--mapping", str(tmp_path / "nope.yaml"))
     assert res.exit_code == 2 and "mapping file not found" in res.output
+
+
+def test_synth_impossible_size_exits_2(tmp_path):
+    res = run("synth", "--out", str(tmp_path), "--n-institutions", "50", "--n-professionals", "10")
+    assert res.exit_code == 2 and "Traceback" not in res.output

@@ -58,6 +58,8 @@ def codebook_issues(df: pd.DataFrame, table: str) -> list[str]:
                 issues.append(f"{table}.{v.name}: outside {v.bounds}")
         else:
             x = s.dropna()
+            if s.dtype != object:
+                issues.append(f"{table}.{v.name}: dtype {s.dtype} (canonical: object strings)")
             if not all(isinstance(val, str) for val in x):
                 issues.append(f"{table}.{v.name}: non-string values")
             if v.values and not x.isin(list(v.values)).all():
@@ -150,6 +152,19 @@ def test_streams_are_independent_blocks():
     keep = ["regime", "age", "weeks_detained", *(f"contact_{t}" for t in CB.professional_types)]
     pd.testing.assert_frame_equal(base.prisoners[keep], other.prisoners[keep])
     assert not base.prisoners["has_partner"].equals(other.prisoners["has_partner"])
+
+
+def test_preparedness_factor_changes_only_the_prep_items():
+    """The factor strength lives in the preparedness stream: nothing else moves."""
+    base = generate(seed=3, n_prisoners=600)
+    other = generate(seed=3, n_prisoners=600, params=replace(SynthParams(), prep_factor_rho=0.6))
+    prep = [f"prep_{d}" for d in CB.domains]
+    keep = [c for c in base.prisoners.columns if c not in prep]
+    pd.testing.assert_frame_equal(base.prisoners[keep], other.prisoners[keep])
+    pd.testing.assert_frame_equal(base.institutions, other.institutions)
+    pd.testing.assert_frame_equal(base.professionals, other.professionals)
+    assert not base.prisoners[prep].equals(other.prisoners[prep])
+    assert other.truth["preparedness"]["factor_rho"] == 0.6
 
 
 def test_truth_is_json_and_complete(twin):
@@ -316,3 +331,29 @@ def test_sav_user_missing_codes(tmp_path):
     assert (raw.loc[nonresp.to_numpy(), "sat_probation"] == -1).all()
     labels = meta.variable_value_labels["sat_probation"]
     assert labels[-3] == "not applicable" and labels[-1] == "don't know"
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"regime_shares": {"HvB": 1.0}}, "regime_shares must have the keys"),
+        ({"need_rates": {d: 1.0 for d in CB.domains}}, "strictly between 0 and 1"),
+        ({"contact_eta_loading": {t: 1.0 for t in CB.professional_types}}, "probation"),
+        ({"female_share": 1.5}, "female_share"),
+        ({"contact_institution_corr": 1.0}, "correlations"),
+        ({"prep_factor_rho": 1.0}, "prep_factor_rho"),
+        ({"prep_factor_rho": -0.1}, "prep_factor_rho"),
+    ],
+)
+def test_bad_params_are_named(change, match):
+    with pytest.raises(ValueError, match=match):
+        replace(SynthParams(), **change)
+
+
+def test_single_institution_and_uncalibrated():
+    d = generate(seed=2, n_prisoners=30, n_institutions=1, n_professionals=1)
+    assert set(d.prisoners["institution_id"]) == {"PI01"}
+    raw = generate(seed=2, n_prisoners=500, params=replace(SynthParams(), contact_calibrate=False))
+    beta = raw.truth["contact"]["probation"]["beta"]["Intercept"]
+    assert beta == SynthParams().contact_beta["probation"]["Intercept"]
+    assert raw.truth["contact"]["probation"]["intercept_calibrated"] is False

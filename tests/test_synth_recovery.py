@@ -140,3 +140,76 @@ def test_family_truth(large):
         expected = kids["institution_id"].map(fam[key])
         resid = kids[col] - expected
         assert abs(resid.mean()) < 4 * resid.std() / np.sqrt(len(kids)), col
+
+
+def test_facilitation_acts_on_probation_only():
+    """With many institutions, facilitation and travel time predict probation contact and
+    not municipality, care or volunteer contact (SPEC section 2, chapter 4)."""
+    d = generate(seed=31, n_prisoners=20_000, n_institutions=120, n_professionals=2_400)
+    p = d.prisoners
+    X = contact_design(p, d.institutions, d.professionals)
+    groups = p["institution_id"].astype("category").cat.codes.to_numpy()
+    for t in CB.external_types:
+        fit = sm.Logit(p[f"contact_{t}"], X).fit(
+            disp=0, cov_type="cluster", cov_kwds={"groups": groups}
+        )
+        z_fac = fit.params["facilitation"] / fit.bse["facilitation"]
+        z_tt = fit.params["travel_time_min"] / fit.bse["travel_time_min"]
+        if t == "probation":
+            assert z_fac > 3 and z_tt < -3, (z_fac, z_tt)
+        else:
+            assert abs(z_fac) < 3.5 and abs(z_tt) < 3.5, (t, z_fac, z_tt)
+
+
+def _cond_moments(m: np.ndarray, rho: float, nodes: int = 60) -> np.ndarray:
+    """E[p_d p_e | X] by Gauss-Hermite quadrature over the factor z (rows x domains x domains)."""
+    from scipy.special import ndtr, ndtri
+
+    x, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / w.sum()
+    pz = ndtr((ndtri(m)[:, :, None] + np.sqrt(rho) * x) / np.sqrt(1 - rho))  # n x D x nodes
+    return np.einsum("idk,iek,k->ide", pz, pz, w)
+
+
+def test_preparedness_factor_moments_match_truth(large):
+    """Residual (co)variances of the prep items equal those implied by truth (beta, rho).
+
+    Given X, p_d = Phi((Phi^-1(m_d) + sqrt(rho) z) / sqrt(1 - rho)), so
+    Cov(prep_d, prep_e | X) = 16 (Phi2(c_d, c_e; rho) - m_d m_e) for d != e and
+    Var(prep_d | X) = 12 (E[p_d^2] - m_d^2) + 4 m_d (1 - m_d). The bivariate normal CDF is
+    cross-checked against scipy's ``multivariate_normal.cdf`` on a few rows.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import multivariate_normal
+
+    p, truth = large.prisoners, large.truth["preparedness"]
+    rho = truth["factor_rho"]
+    assert 0 < rho < 1
+    mu = np.column_stack(
+        [
+            preparedness_design(p, d).to_numpy()
+            @ np.array(list(truth["domains"][d]["beta"].values()))
+            for d in CB.domains
+        ]
+    )
+    m = (mu - 1) / 4
+    e = p[[f"prep_{d}" for d in CB.domains]].to_numpy() - mu
+    epp = _cond_moments(m, rho)
+    c = ndtri(m)
+    for i in range(3):
+        ref = multivariate_normal([0, 0], [[1, rho], [rho, 1]]).cdf([c[i, 0], c[i, 1]])
+        assert epp[i, 0, 1] == pytest.approx(ref, abs=1e-6)
+    D = len(CB.domains)
+    for a in range(D):
+        for b in range(a, D):
+            cov_p = epp[:, a, b] - m[:, a] * m[:, b]
+            if a == b:
+                implied = 12 * cov_p + 4 * m[:, a] * (1 - m[:, a])
+            else:
+                implied = 16 * cov_p
+            prod = e[:, a] * e[:, b]
+            se = prod.std(ddof=1) / np.sqrt(len(prod))
+            assert abs(prod.mean() - implied.mean()) < 4 * se, (a, b, prod.mean(), implied.mean())
+    # the factor matters: the off-diagonal residual covariance is far from 0 (independence)
+    off = np.mean(e[:, 0] * e[:, 1])
+    assert off > 10 * (e[:, 0] * e[:, 1]).std(ddof=1) / np.sqrt(len(e))

@@ -138,6 +138,14 @@ def synth(
     n_institutions: Annotated[
         int, typer.Option("--n-institutions", min=2, help="Number of institutions (2019 wave: 26).")
     ] = 26,
+    n_professionals: Annotated[
+        int,
+        typer.Option(
+            "--n-professionals",
+            min=1,
+            help="Number of external professionals surveyed (2019 wave: about 1,000).",
+        ),
+    ] = 1000,
     fmt: Annotated[
         OutFormat, typer.Option("--format", "-f", help="File format of the tables.")
     ] = OutFormat.csv,  # type: ignore[attr-defined]
@@ -162,7 +170,15 @@ def synth(
         dm = load_mapping(mapping) if mapping else None
     except UnusableInputError as exc:
         raise _fail_unusable(str(exc)) from None
-    data = synth_module.generate(seed=seed, n_prisoners=n_prisoners, n_institutions=n_institutions)
+    try:
+        data = synth_module.generate(
+            seed=seed,
+            n_prisoners=n_prisoners,
+            n_institutions=n_institutions,
+            n_professionals=n_professionals,
+        )
+    except ValueError as exc:  # impossible sizes: one clear line, as for unusable input
+        raise _fail_unusable(str(exc)) from None
     paths = synth_module.write_twin(data, out, fmt=fmt.value, mapping=dm)
     typer.echo(
         f"wrote {len(data.institutions)} institutions, {len(data.prisoners)} prisoners, "

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
-
+from ..io import write_table
 from .generate import SynthData, generate
+
+if TYPE_CHECKING:
+    from ..io import DataMapping
 
 __all__ = ["load_example", "write_twin"]
 
@@ -43,17 +45,11 @@ def load_example(seed: int = 2019) -> SynthData:
     )
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    # Fallback until reintegratie_stats.io lands: repr-exact floats, empty cells for missing.
-    df.to_csv(path, index=False, lineterminator="\n", float_format=None, na_rep="")
-    return path
-
-
 def write_twin(
     data: SynthData,
     out_dir: str | Path,
     fmt: Format = "csv",
-    mapping: str | Path | None = None,
+    mapping: DataMapping | str | Path | None = None,
     *,
     nonresponse: Literal["system", "dont_know", "refused"] = "system",
 ) -> dict[str, Path]:
@@ -67,8 +63,8 @@ def write_twin(
     fmt : {"csv", "parquet", "sav", "dta"}
         File format of the tables (written by :func:`reintegratie_stats.io.write_table`;
         routed-out items become "not applicable" user-missing codes in ``sav``).
-    mapping : path, optional
-        Mapping file to the research team's names/labels/codes (see ``io``).
+    mapping : DataMapping or path, optional
+        Mapping (file) to the research team's names/labels/codes (see ``io.load_mapping``).
     nonresponse : {"system", "dont_know", "refused"}
         How ``sav``/``dta`` files code item non-response (the NaN that a
         :class:`~reintegratie_stats.synth.MissingSpec` made): system-missing, or the
@@ -92,24 +88,10 @@ def write_twin(
         raise ValueError(f"fmt must be one of {_FORMATS}, got {fmt!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        from ..io import write_table  # type: ignore[attr-defined]
-    except ImportError:
-        write_table = None
     paths: dict[str, Path] = {}
     for table, df in data.tables.items():
         path = out / f"{table}.{fmt}"
-        if write_table is not None:
-            paths[table] = Path(
-                write_table(df, path, table, mapping=mapping, nonresponse=nonresponse)
-            )
-        elif fmt == "csv" and mapping is None:
-            paths[table] = _write_csv(df, path)
-        else:
-            raise RuntimeError(
-                f"writing {fmt!r} files or applying a mapping needs reintegratie_stats.io, "
-                "which is not available in this installation"
-            )
+        paths[table] = Path(write_table(df, path, table, mapping=mapping, nonresponse=nonresponse))
     truth_path = out / "truth.json"
     truth_path.write_text(
         json.dumps(data.truth, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8"

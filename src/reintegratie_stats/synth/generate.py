@@ -28,8 +28,8 @@ from .params import CONTACT_TERMS, SynthParams, _jsonable
 
 __all__ = ["SynthData", "generate", "GENERATOR_VERSION"]
 
-#: Bumped whenever the same seed would give different data.
-GENERATOR_VERSION = "1"
+#: Bumped whenever the same seed would give different data (2: correlated prep items).
+GENERATOR_VERSION = "2"
 
 _INSTITUTION_NAMES = (
     "PI Almelo",
@@ -310,8 +310,6 @@ def _contact(
     uni = rng.random((T, N))
     lam = np.array([p.contact_eta_loading[t] for t in types])
     iprob = types.index("probation")
-    if lam[iprob] != 0.0:
-        raise ValueError("contact_eta_loading['probation'] must be 0 (exact GLMM for probation)")
     nodes, weights = _gh()
     out: dict[str, np.ndarray] = {}
     lps: dict[str, np.ndarray] = {}
@@ -631,6 +629,13 @@ def _preparedness(
     n_clipped = 0
     b = p.prep_beta
     full = preparedness_design(pris, None, cb)
+    # One person-level factor z_i ~ N(0, 1), independent of X, shared by the six domains.
+    # p_id = Phi((Phi^-1(m_id) + sqrt(rho) z_i) / sqrt(1 - rho)) is probit-normal with
+    # E[p_id | X] = m_id exactly (E[Phi(a + bZ)] = Phi(a / sqrt(1 + b^2))), so the items stay
+    # exactly linear in X while the shared z makes them correlate (latent correlation rho).
+    rho = float(p.prep_factor_rho)
+    z = rng.standard_normal(len(pris))
+    shift, scale = np.sqrt(rho) * z, np.sqrt(1.0 - rho)
     for d in cb.domains:
         X = full[list(preparedness_terms(d))]
         generic = {
@@ -649,13 +654,22 @@ def _preparedness(
         mu = X.to_numpy() @ np.array(list(beta.values()))
         q = (mu - 1.0) / 4.0
         n_clipped += int(np.sum((q < 0) | (q > 1)))
-        # 1 + Binomial(4, q) has mean exactly mu: the linear model holds exactly on the 1-5 item
-        out[f"prep_{d}"] = 1.0 + rng.binomial(4, np.clip(q, 0.0, 1.0)).astype(float)
+        # ndtri(0) = -inf and ndtri(1) = +inf keep q = 0 or 1 degenerate (p = q) for any z
+        pi = ndtr((ndtri(np.clip(q, 0.0, 1.0)) + shift) / scale)
+        # 1 + Binomial(4, p) with E[p | X] = q has mean exactly mu: the linear model holds
+        # exactly on the 1-5 item
+        out[f"prep_{d}"] = 1.0 + rng.binomial(4, pi).astype(float)
         domains[d] = {"beta": beta, "implied_mean": float(np.mean(mu))}
         for t, v in beta.items():
             overall[t] = overall.get(t, 0.0) + v / len(cb.domains)
     truth = {
-        "model": "E[prep_d | X] = X_d @ beta_d exactly; prep_d = 1 + Binomial(4, (X_d @ beta_d - 1) / 4)",
+        "model": (
+            "E[prep_d | X] = X_d @ beta_d exactly; m_d = (X_d @ beta_d - 1) / 4; "
+            "p_d = Phi((Phi^-1(m_d) + sqrt(rho) z) / sqrt(1 - rho)), z ~ N(0, 1) per prisoner "
+            "shared by the domains; prep_d = 1 + Binomial(4, p_d)"
+        ),
+        "factor_rho": rho,
+        "factor": "z ~ N(0, 1) per prisoner, independent of X; rho = latent correlation",
         "design": "reintegratie_stats.synth.preparedness_design(prisoners, domain)",
         "domains": domains,
         "overall": {
@@ -832,5 +846,6 @@ def _canonical(cols: dict[str, Any], table: str, cb: Codebook) -> pd.DataFrame:
             out[v.name] = arr.astype(float, copy=False)
         else:
             arr = arr.astype(object, copy=False)
-            out[v.name] = np.where(pd.isna(arr), np.nan, arr).astype(object)
+            # an explicit object Series: pandas 3 would otherwise infer its "str" dtype
+            out[v.name] = pd.Series(np.where(pd.isna(arr), np.nan, arr), dtype=object, copy=False)
     return pd.DataFrame(out, copy=False)

@@ -392,7 +392,7 @@ class SynthParams:
     instr_ext_mean: float = 3.6
     instr_sd: float = 0.9
 
-    # --- preparedness (exact linear mean on the 1-5 scale, binomial spread) ---------------
+    # --- preparedness (exact linear mean on the 1-5 scale, probit-normal factor) ----------
     prep_beta: Mapping[str, float] = field(default_factory=_prep_beta)
     #: domain-specific intercept shifts and the social-network family-contact effect
     prep_domain_shift: Mapping[str, float] = field(
@@ -406,6 +406,9 @@ class SynthParams:
         }
     )
     prep_family_contact_social_network: float = 0.35
+    #: latent correlation of the person-level preparedness factor shared by the six items
+    #: (probit-normal success probability; 0 = items independent given X)
+    prep_factor_rho: float = 0.25
 
     # --- family (SPEC section 4) ---------------------------------------------------------
     has_children_rate: float = 0.45
@@ -463,6 +466,88 @@ class SynthParams:
 
     #: survey weight (1 for everyone: the twin is a simple random sample per institution)
     weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the field when a parameter cannot be used.
+
+        Keys must be the codebook's regimes / professional types / domains and terms;
+        probabilities must lie in [0, 1].
+        """
+        from ..schema import load_codebook
+
+        cb = load_codebook()
+        keyed = {
+            "regime_shares": cb.regimes,
+            "regime_availability": cb.regimes,
+            "weeks_detained_median": cb.regimes,
+            "release_unknown": cb.regimes,
+            "weeks_to_release_median": cb.regimes,
+            "prior_convictions_mean": cb.regimes,
+            "need_regime_shift": cb.regimes,
+            "need_rates": cb.domains,
+            "prep_domain_shift": cb.domains,
+            "contact_beta": cb.professional_types,
+            "contact_target_rate": cb.professional_types,
+            "contact_sigma_institution": cb.professional_types,
+            "contact_eta_loading": cb.professional_types,
+            "sat_mean": cb.professional_types,
+            "score_mean": tuple(k for k in cb.facilitation_scores if k != "rating_accessibility"),
+        }
+        for name, keys in keyed.items():
+            got = set(getattr(self, name))
+            if got != set(keys):
+                raise ValueError(
+                    f"SynthParams.{name} must have the keys {sorted(keys)}; "
+                    f"missing {sorted(set(keys) - got)}, unknown {sorted(got - set(keys))}"
+                )
+        for t, beta in self.contact_beta.items():
+            if set(beta) != set(CONTACT_TERMS):
+                raise ValueError(
+                    f"SynthParams.contact_beta[{t!r}] must have the terms {list(CONTACT_TERMS)}"
+                )
+        if self.contact_eta_loading["probation"] != 0.0:
+            raise ValueError(
+                "SynthParams.contact_eta_loading['probation'] must be 0: probation follows a "
+                "random-intercept logistic model exactly"
+            )
+        probs = {
+            "regime_shares": self.regime_shares,
+            "regime_availability": self.regime_availability,
+            "release_unknown": self.release_unknown,
+            "need_rates": self.need_rates,
+            "contact_target_rate": self.contact_target_rate,
+            "org_type_shares": self.org_type_shares,
+            "facility_rates": self.facility_rates,
+            "children_live_with_shares": self.children_live_with_shares,
+            "shell_rates": self.shell_rates,
+        }
+        for name, mapping in probs.items():
+            for k, v in mapping.items():
+                if not 0.0 <= float(v) <= 1.0:
+                    raise ValueError(f"SynthParams.{name}[{k!r}] = {v} is not a probability")
+        for name in ("need_rates", "contact_target_rate"):
+            for k, v in getattr(self, name).items():
+                if not 0.0 < float(v) < 1.0:
+                    raise ValueError(f"SynthParams.{name}[{k!r}] must be strictly between 0 and 1")
+        for name in ("female_share", "has_children_rate", "has_partner_rate", "kind_check_rate"):
+            if not 0.0 <= float(getattr(self, name)) <= 1.0:
+                raise ValueError(f"SynthParams.{name} = {getattr(self, name)} is not a probability")
+        if (
+            not -1.0 < self.contact_institution_corr < 1.0
+            or not -1.0 < self.contact_eta_probation_corr < 1.0
+        ):
+            raise ValueError("SynthParams: correlations must lie strictly between -1 and 1")
+        if not 0.0 <= self.need_factor_loading < 1.0:
+            raise ValueError("SynthParams.need_factor_loading must lie in [0, 1)")
+        if not 0.0 <= self.prep_factor_rho < 1.0:
+            raise ValueError(
+                f"SynthParams.prep_factor_rho = {self.prep_factor_rho} must lie in [0, 1)"
+            )
+        if any(v < 0 for v in self.contact_sigma_institution.values()):
+            raise ValueError("SynthParams.contact_sigma_institution must be >= 0")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable copy of every parameter."""

@@ -1,0 +1,1 @@
+"""Rendering of results: tables (Markdown/HTML/LaTeX), disclosure control, reports."""

@@ -1,0 +1,72 @@
+import importlib.util
+
+import numpy as np
+import pytest
+
+from mv_helpers import load_ref, r_name, small
+from reintegratie_stats.multivariate import mixed
+from reintegratie_stats.multivariate._design import split_random
+from reintegratie_stats.results import ModelResults
+
+FORMULA = "y ~ x * need + z + (1 | g)"
+
+
+@pytest.mark.parametrize("key,reml", [("reml", True), ("ml", False)])
+def test_mixedlm_matches_lme4_fixture(key, reml):
+    ref = load_ref("lme4_lmer")[key]
+    r = mixed(FORMULA, small(), reml=reml)
+    idx = [ref["terms"].index(r_name(t)) for t in r.params.index]
+    np.testing.assert_allclose(r.params.to_numpy(), np.array(ref["params"])[idx], atol=1e-5)
+    # statsmodels inverts the joint Hessian (fixed + variance parameters), lme4 conditions on
+    # theta: the fixed-effect SEs differ in the 4th digit.
+    np.testing.assert_allclose(r.bse.to_numpy(), np.array(ref["se"])[idx], rtol=2e-3)
+    assert r.group_var == pytest.approx(ref["group_var"], rel=1e-3)
+    assert r.resid_var == pytest.approx(ref["resid_var"], rel=1e-4)
+    assert r.llf == pytest.approx(ref["logLik"], abs=1e-5)
+    assert isinstance(r, ModelResults) and "Intercept" in r.bse.index
+    assert r.extra["n_excluded"] == 0 and r.convergence.converged
+
+
+def test_aic_counts_variance_parameters_like_lme4():
+    ref = load_ref("lme4_lmer")["ml"]
+    r = mixed(FORMULA, small(), reml=False)
+    assert r.aic == pytest.approx(-2 * ref["logLik"] + 2 * (5 + 2), abs=1e-4)
+
+
+def test_split_random_and_errors():
+    assert split_random("y ~ x + (1 | institution_id)") == ("y ~ x", [("1", "institution_id")])
+    assert split_random("y ~ (1|g) + x") == ("y ~ x", [("1", "g")])
+    with pytest.raises(ValueError, match="exactly one random term"):
+        mixed("y ~ x", small())
+    with pytest.raises(ValueError, match="backend"):
+        mixed(FORMULA, small(), backend="spss")
+
+
+def test_missing_pymer4_gives_one_line_error(monkeypatch):
+    import reintegratie_stats.multivariate._lme4 as lme
+
+    monkeypatch.setattr(lme.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match="backend='lme4' needs R with lme4 and .*pymer4"):
+        mixed(FORMULA, small(), backend="lme4")
+
+
+@pytest.mark.r
+@pytest.mark.pymer4
+@pytest.mark.slow
+def test_lme4_backend_live_equals_native():
+    if importlib.util.find_spec("pymer4") is None:
+        pytest.skip("pymer4 not installed")
+    ref = load_ref("lme4_lmer")["reml"]
+    r = mixed(FORMULA, small(), backend="lme4")
+    idx = [ref["terms"].index(r_name(t)) for t in r.params.index]
+    np.testing.assert_allclose(r.params.to_numpy(), np.array(ref["params"])[idx], rtol=1e-6)
+    np.testing.assert_allclose(r.bse.to_numpy(), np.array(ref["se"])[idx], rtol=1e-6)
+    assert r.group_var == pytest.approx(ref["group_var"], rel=1e-6)
+    assert r.extra["backend"] == "lme4"
+    # patsy-only syntax and missing rows are handled on the Python side
+    d = small().assign(cat=lambda x: np.where(x.z > 35, "hi", "lo"))
+    d.loc[[0, 1], "x"] = np.nan
+    f = "y ~ x + C(cat) + (1 | g)"
+    a, b = mixed(f, d, backend="lme4"), mixed(f, d)
+    np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), atol=1e-5)
+    assert list(a.params.index) == list(b.params.index) and a.extra["n_excluded"] == 2
