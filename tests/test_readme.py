@@ -13,7 +13,7 @@ def test_readme_api_example_runs():
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert blocks, "README has no python example"
     namespace: dict = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
     assert {"twin", "m"} <= set(namespace)
     assert "Intercept" in namespace["m"].params.index
 

@@ -1,1 +1,1 @@
-"""Figures (matplotlib, Agg backend); every function returns a Figure."""
+"""Figures (matplotlib, Agg backend); every function returns a Figure and never shows it."""

@@ -1,0 +1,126 @@
+"""Figures of chapter 4: caterpillar plot of institution effects, odds-ratio forest plot.
+
+Examples
+--------
+>>> import pandas as pd
+>>> re = pd.DataFrame({"level": ["PI01", "PI02"], "estimate": [-0.2, 0.3],
+...                    "ci_low": [-0.6, -0.1], "ci_high": [0.2, 0.7]})
+>>> fig = caterpillar(re)
+>>> len(fig.axes)
+1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["caterpillar", "odds_ratio_forest"]
+
+
+def caterpillar(
+    result_or_ranef: Any,
+    title: str | None = None,
+    odds_ratio: bool = False,
+    ax: Any = None,
+) -> Figure:
+    """Institution effects (conditional modes) with 95% intervals, sorted.
+
+    Parameters
+    ----------
+    result_or_ranef : GLMMResult or pandas.DataFrame
+        A fitted model (its ``ranef``) or a frame with ``level``, ``estimate``, ``ci_low``,
+        ``ci_high``.
+    title : str, optional
+    odds_ratio : bool
+        Plot ``exp`` of the effects on a log axis.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    re = getattr(result_or_ranef, "ranef", result_or_ranef)
+    need = {"level", "estimate", "ci_low", "ci_high"}
+    if not isinstance(re, pd.DataFrame) or not need <= set(re.columns):
+        raise ValueError(f"caterpillar needs a GLMMResult or a frame with columns {sorted(need)}")
+    re = re.sort_values("estimate").reset_index(drop=True)
+    f = np.exp if odds_ratio else (lambda v: v)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 0.22 * len(re) + 1.2))
+    else:
+        fig = ax.figure
+    y = np.arange(len(re))
+    est = f(re["estimate"].to_numpy())
+    lo, hi = f(re["ci_low"].to_numpy()), f(re["ci_high"].to_numpy())
+    ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", ms=3, color="0.2", ecolor="0.6")
+    ax.axvline(1.0 if odds_ratio else 0.0, color="firebrick", lw=0.8, ls="--")
+    ax.set_yticks(y, re["level"].astype(str).tolist(), fontsize=7)
+    if odds_ratio:
+        ax.set_xscale("log")
+    ax.set_xlabel(
+        "institution effect (odds ratio)" if odds_ratio else "institution effect (log-odds)"
+    )
+    ax.set_title(title or "Institution effects with 95% intervals")
+    fig.tight_layout()
+    return fig
+
+
+def odds_ratio_forest(
+    estimates: Any,
+    title: str | None = None,
+    exclude: tuple[str, ...] = ("Intercept",),
+    group: str | None = None,
+    ax: Any = None,
+) -> Figure:
+    """Odds ratios with 95% intervals on a log axis.
+
+    Parameters
+    ----------
+    estimates : ModelResults or pandas.DataFrame
+        A fitted model, or a tidy frame with ``term``, ``estimate``, ``ci_low``, ``ci_high``
+        (log-odds) and optionally a grouping column (e.g. ``outcome`` from
+        :class:`~reintegratie_stats.multilevel.facilitation.ModelSet.estimates`).
+    title : str, optional
+    exclude : tuple of str
+        Terms not drawn.
+    group : str, optional
+        Column whose values label row blocks (e.g. ``"outcome"``).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    tab = estimates.to_frame() if hasattr(estimates, "to_frame") else estimates
+    need = {"term", "estimate", "ci_low", "ci_high"}
+    if not isinstance(tab, pd.DataFrame) or not need <= set(tab.columns):
+        raise ValueError(f"odds_ratio_forest needs a model or a frame with columns {sorted(need)}")
+    tab = tab[~tab["term"].isin(exclude)].reset_index(drop=True)
+    labels = (
+        (tab[group].astype(str) + ": " + tab["term"].astype(str))
+        if group
+        else tab["term"].astype(str)
+    )
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(tab) + 1.2))
+    else:
+        fig = ax.figure
+    y = np.arange(len(tab))[::-1]
+    est = np.exp(tab["estimate"].to_numpy())
+    lo, hi = np.exp(tab["ci_low"].to_numpy()), np.exp(tab["ci_high"].to_numpy())
+    ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="s", ms=4, color="0.15", ecolor="0.5")
+    ax.axvline(1.0, color="firebrick", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels.tolist(), fontsize=7)
+    ax.set_xlabel("odds ratio (95% CI, log scale)")
+    ax.set_title(title or "Odds ratios")
+    fig.tight_layout()
+    return fig

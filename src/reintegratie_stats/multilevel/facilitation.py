@@ -1,0 +1,414 @@
+"""Chapter 4 workflow: institutional facilitation -> contact with external professionals.
+
+1. :func:`aggregation_stats` -- ICC(1), ICC(2) and r_wg per facilitation score (is it
+   defensible to aggregate the professionals' ratings to institution scores?).
+2. :func:`institution_scores` -- mean rating per institution (scores from
+   ``cb.facilitation_scores``), and :func:`join_scores` onto the prisoners.
+3. :func:`facilitation_models` -- for each external professional type (``cb.external_types``)
+   the null, individual-controls and institutional models, with a tidy comparison table.
+4. :func:`family_models` -- institution family facilities (``cb.family_facilities``) -> family
+   contact among prisoners with children.
+
+Numeric predictors are standardised (mean 0, SD 1 over the rows used), so odds ratios are per
+SD; 0/1 facilities and categorical controls are left as they are. The three models of one
+outcome use the same rows (complete cases on the largest model), so their likelihood-ratio
+tests are valid; exclusions are counted in the tables.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> prof = pd.DataFrame({"institution_id": np.repeat(["PI01", "PI02", "PI03"], 4),
+...                      "rating_reception": [4, 5, 4, 4, 2, 3, 2, 3, 4, 4, 5, 5.0]})
+>>> st = aggregation_stats(prof, scores=["rating_reception"])
+>>> list(st.columns)[:5]
+['score', 'n_raters', 'n_groups', 'icc1', 'icc2']
+>>> bool(st["icc1"].iloc[0] > 0.5)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..schema import load_codebook
+from .compare import lrt
+from .glmer import glmer
+from .results import GLMMResult
+
+__all__ = [
+    "aggregation_stats",
+    "institution_scores",
+    "join_scores",
+    "facilitation_models",
+    "family_models",
+    "family_outcomes",
+    "ModelSet",
+    "DEFAULT_CONTROLS",
+]
+
+GROUP = "institution_id"
+#: Individual controls of the chapter-4 models (used where present in the data).
+DEFAULT_CONTROLS: tuple[str, ...] = ("age", "sex", "weeks_detained", "prior_convictions")
+
+
+def _check_cols(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {missing}")
+
+
+def aggregation_stats(
+    professionals: pd.DataFrame,
+    scores: Sequence[str] | None = None,
+    group: str = GROUP,
+    n_options: int = 5,
+) -> pd.DataFrame:
+    """ICC(1), ICC(2) and r_wg of each rating, to justify aggregating raters to institutions.
+
+    ICC(1) and ICC(2) come from the one-way ANOVA of ratings on institution (Bliese 2000), with
+    the unequal-group-size ``k0``; r_wg is James, Demaree & Wolf's (1984) within-group agreement
+    ``1 - s^2 / sigma_EU^2`` with the uniform null ``sigma_EU^2 = (A^2 - 1) / 12`` for ``A``
+    answer options, truncated to [0, 1], per institution with at least 2 raters.
+
+    Parameters
+    ----------
+    professionals : pandas.DataFrame
+        One row per rater with ``group`` and the score columns (1..``n_options``, NaN missing).
+    scores : sequence of str, optional
+        Default ``cb.facilitation_scores``.
+    group : str
+    n_options : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per score: ``score``, ``n_raters``, ``n_groups``, ``icc1``, ``icc2``,
+        ``rwg_mean``, ``rwg_median``, ``share_rwg_ge_70`` (share of institutions with r_wg >= .70),
+        ``mean_raters_per_group``.
+    """
+    scores = list(scores or load_codebook().facilitation_scores)
+    _check_cols(professionals, [group, *scores], "professionals")
+    sigma_eu = (n_options**2 - 1) / 12.0
+    rows = []
+    for s in scores:
+        d = professionals[[group, s]].dropna()
+        gs = d.groupby(group, observed=True)[s]
+        n = gs.size().to_numpy(dtype=float)
+        means = gs.mean().to_numpy()
+        var = gs.var(ddof=1).to_numpy()
+        N, G = n.sum(), len(n)
+        if G < 2 or N - G < 1:
+            raise ValueError(
+                f"score {s!r}: need at least 2 institutions and more raters than "
+                f"institutions (got {G} institutions, {int(N)} raters)"
+            )
+        grand = d[s].mean()
+        msb = np.sum(n * (means - grand) ** 2) / (G - 1)
+        msw = np.nansum((n - 1) * np.nan_to_num(var)) / (N - G)
+        k0 = (N - np.sum(n**2) / N) / (G - 1)
+        icc1 = (msb - msw) / (msb + (k0 - 1) * msw)
+        icc2 = (msb - msw) / msb if msb > 0 else np.nan
+        rwg = np.clip(1 - var[n >= 2] / sigma_eu, 0, 1)
+        rows.append(
+            {
+                "score": s,
+                "n_raters": int(N),
+                "n_groups": int(G),
+                "icc1": float(icc1),
+                "icc2": float(icc2),
+                "rwg_mean": float(np.mean(rwg)) if rwg.size else np.nan,
+                "rwg_median": float(np.median(rwg)) if rwg.size else np.nan,
+                "share_rwg_ge_70": float(np.mean(rwg >= 0.7)) if rwg.size else np.nan,
+                "mean_raters_per_group": float(N / G),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def institution_scores(
+    professionals: pd.DataFrame,
+    scores: Sequence[str] | None = None,
+    group: str = GROUP,
+    org_types: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Mean rating per institution (one row per institution, ``n_raters`` per score).
+
+    Parameters
+    ----------
+    professionals : pandas.DataFrame
+    scores : sequence of str, optional
+        Default ``cb.facilitation_scores``.
+    group : str
+    org_types : sequence of str, optional
+        Keep only raters of these ``org_type`` values (default: all raters).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``institution_id``, one column per score (mean), ``n_raters_<score>``.
+    """
+    scores = list(scores or load_codebook().facilitation_scores)
+    _check_cols(professionals, [group, *scores], "professionals")
+    d = professionals
+    if org_types is not None:
+        _check_cols(d, ["org_type"], "professionals")
+        d = d[d["org_type"].isin(list(org_types))]
+    g = d.groupby(group, observed=True)[scores]
+    out = g.mean()
+    counts = g.count().add_prefix("n_raters_")
+    return pd.concat([out, counts], axis=1).reset_index()
+
+
+def join_scores(
+    prisoners: pd.DataFrame,
+    scores: pd.DataFrame,
+    institutions: pd.DataFrame | None = None,
+    institution_columns: Sequence[str] = (),
+    group: str = GROUP,
+) -> pd.DataFrame:
+    """Left-join institution scores (and institution columns) onto the prisoners (a new frame).
+
+    Raises
+    ------
+    ValueError
+        If a prisoner's institution has no score row (named), or columns would clash.
+    """
+    _check_cols(prisoners, [group], "prisoners")
+    _check_cols(scores, [group], "scores")
+    clash = [c for c in scores.columns if c != group and c in prisoners.columns]
+    if clash:
+        raise ValueError(f"scores and prisoners both have column(s) {clash}")
+    out = prisoners.merge(scores, on=group, how="left", validate="many_to_one")
+    unknown = sorted(set(prisoners[group].dropna()) - set(scores[group]))
+    if unknown:
+        raise ValueError(f"institutions without scores (no rating professionals): {unknown}")
+    if institution_columns:
+        if institutions is None:
+            raise ValueError("institution_columns given without an institutions frame")
+        _check_cols(institutions, [group, *institution_columns], "institutions")
+        out = out.merge(
+            institutions[[group, *institution_columns]],
+            on=group,
+            how="left",
+            validate="many_to_one",
+        )
+    return out
+
+
+@dataclass
+class ModelSet:
+    """The fitted models of one workflow.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per (outcome, model): ``outcome``, ``model``, ``nobs``, ``n_excluded``,
+        ``n_groups``, ``llf``, ``aic``, ``bic``, ``variance``, ``icc``, ``median_odds_ratio``,
+        ``singular``, ``lrt_statistic``, ``lrt_df``, ``lrt_p_value`` (vs the previous model).
+    estimates : pandas.DataFrame
+        One row per (outcome, model, term): the :func:`ModelResults.to_frame` columns plus
+        ``odds_ratio``, ``or_low``, ``or_high``.
+    models : dict
+        ``(outcome, model) -> GLMMResult``.
+    aggregation : pandas.DataFrame, optional
+        :func:`aggregation_stats` of the scores used.
+    """
+
+    table: pd.DataFrame
+    estimates: pd.DataFrame
+    models: dict[tuple[str, str], GLMMResult] = field(default_factory=dict)
+    aggregation: pd.DataFrame | None = None
+
+
+def _standardise(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        if pd.api.types.is_numeric_dtype(out[c]) and out[c].nunique() > 2:
+            sd = out[c].std()
+            if sd > 0:
+                out[c] = (out[c] - out[c].mean()) / sd
+    return out
+
+
+def _fit_ladder(
+    data: pd.DataFrame,
+    outcome: str,
+    ladder: list[tuple[str, list[str]]],
+    nagq: int,
+    backend: str,
+) -> tuple[list[dict], list[pd.DataFrame], dict]:
+    allvars = [outcome, GROUP, *ladder[-1][1]]
+    complete = data[allvars].notna().all(axis=1)
+    n_excl = int((~complete).sum())
+    d = _standardise(data.loc[complete, allvars], ladder[-1][1])
+    rows, ests, models = [], [], {}
+    prev = None
+    for name, terms in ladder:
+        rhs = " + ".join(terms) if terms else "1"
+        m = glmer(f"{outcome} ~ {rhs} + (1 | {GROUP})", d, nagq=nagq, backend=backend)
+        models[(outcome, name)] = m
+        t = lrt(prev, m) if prev is not None and m.llf is not None else None
+        rows.append(
+            {
+                "outcome": outcome,
+                "model": name,
+                "nobs": m.nobs,
+                "n_excluded": n_excl,
+                "n_groups": m.extra.get("n_groups"),
+                "llf": m.llf,
+                "aic": m.aic,
+                "bic": m.bic,
+                "variance": float(m.variance_components.iloc[0]),
+                "icc": m.icc,
+                "median_odds_ratio": m.median_odds_ratio,
+                "singular": m.convergence.singular,
+                "lrt_statistic": np.nan if t is None else float(t["statistic"].iloc[0]),
+                "lrt_df": np.nan if t is None else float(t["df"].iloc[0]),
+                "lrt_p_value": np.nan if t is None else float(t["p_value"].iloc[0]),
+            }
+        )
+        e = m.to_frame()
+        e.insert(0, "model", name)
+        e.insert(0, "outcome", outcome)
+        with np.errstate(over="ignore"):  # separated terms: an infinite OR bound is the truth
+            e["odds_ratio"] = np.exp(e["estimate"])
+            e["or_low"] = np.exp(e["ci_low"])
+            e["or_high"] = np.exp(e["ci_high"])
+        ests.append(e)
+        prev = m
+    return rows, ests, models
+
+
+def facilitation_models(
+    prisoners: pd.DataFrame,
+    professionals: pd.DataFrame,
+    types: Sequence[str] | None = None,
+    controls: Sequence[str] | None = None,
+    scores: Sequence[str] | None = None,
+    nagq: int = 1,
+    backend: str = "native",
+) -> ModelSet:
+    """Null, individual and institutional two-level models of contact, per external type.
+
+    Parameters
+    ----------
+    prisoners : pandas.DataFrame
+        Canonical prisoners table (``institution_id``, ``contact_<type>``, controls).
+    professionals : pandas.DataFrame
+        Canonical professionals table (``institution_id`` and the rating columns).
+    types : sequence of str, optional
+        Professional types; default ``cb.external_types``.
+    controls : sequence of str, optional
+        Individual controls; default :data:`DEFAULT_CONTROLS` that are present in ``prisoners``.
+    scores : sequence of str, optional
+        Institution scores; default ``cb.facilitation_scores``.
+    nagq, backend
+        Passed to :func:`glmer`.
+
+    Returns
+    -------
+    ModelSet
+        ``table`` with models ``null`` -> ``individual`` -> ``institutional`` per outcome
+        ``contact_<type>``, ``estimates`` with odds ratios, the fitted ``models`` and the
+        ``aggregation`` statistics.
+    """
+    cb = load_codebook()
+    types = list(types or cb.external_types)
+    scores = list(scores or cb.facilitation_scores)
+    if controls is None:
+        controls = [c for c in DEFAULT_CONTROLS if c in prisoners.columns]
+    controls = list(controls)
+    _check_cols(prisoners, [GROUP, *controls, *[f"contact_{t}" for t in types]], "prisoners")
+    inst = institution_scores(professionals, scores)
+    data = join_scores(prisoners, inst[[GROUP, *scores]])
+    ladder = [("null", []), ("individual", controls), ("institutional", controls + scores)]
+    rows, ests, models = [], [], {}
+    for t in types:
+        r, e, m = _fit_ladder(data, f"contact_{t}", ladder, nagq, backend)
+        rows += r
+        ests += e
+        models.update(m)
+    return ModelSet(
+        pd.DataFrame(rows),
+        pd.concat(ests, ignore_index=True),
+        models,
+        aggregation_stats(professionals, scores),
+    )
+
+
+def family_outcomes(prisoners: pd.DataFrame) -> pd.DataFrame:
+    """0/1 family-contact outcomes: ``any_visits_children`` (visits_children > 0),
+    ``any_video_calls`` (video_calls_month > 0) and ``parent_child_day`` (as is); a new frame."""
+    _check_cols(
+        prisoners, ["visits_children", "video_calls_month", "parent_child_day"], "prisoners"
+    )
+    out = prisoners.copy()
+    for new, src in (
+        ("any_visits_children", "visits_children"),
+        ("any_video_calls", "video_calls_month"),
+    ):
+        out[new] = (out[src] > 0).astype(float).where(out[src].notna())
+    return out
+
+
+def family_models(
+    prisoners: pd.DataFrame,
+    institutions: pd.DataFrame,
+    facilities: Sequence[str] | None = None,
+    controls: Sequence[str] | None = None,
+    outcomes: Sequence[str] = ("any_visits_children", "any_video_calls", "parent_child_day"),
+    nagq: int = 1,
+    backend: str = "native",
+) -> ModelSet:
+    """Institution family facilities -> family contact, among prisoners with children.
+
+    Parameters
+    ----------
+    prisoners : pandas.DataFrame
+        Canonical prisoners (``has_children``, ``visits_children``, ``video_calls_month``,
+        ``parent_child_day``).
+    institutions : pandas.DataFrame
+        Canonical institutions with the facilities (default ``cb.family_facilities``).
+    facilities, controls, outcomes, nagq, backend
+        As :func:`facilitation_models`; ``outcomes`` from :func:`family_outcomes`.
+
+    Returns
+    -------
+    ModelSet
+        ``null`` -> ``individual`` -> ``institutional`` (facilities) per outcome;
+        ``table["n_excluded"]`` counts rows with children but a missing model variable.
+    """
+    cb = load_codebook()
+    facilities = list(facilities or cb.family_facilities)
+    _check_cols(prisoners, [GROUP, "has_children"], "prisoners")
+    _check_cols(institutions, [GROUP, *facilities], "institutions")
+    if controls is None:
+        controls = [c for c in DEFAULT_CONTROLS if c in prisoners.columns]
+    controls = list(controls)
+    with_children = prisoners[prisoners["has_children"] == 1]
+    if with_children.empty:
+        raise ValueError("no prisoners with has_children == 1: the family models need parents")
+    data = family_outcomes(with_children)
+    data = join_scores(data, institutions[[GROUP, *facilities]])
+    # facilities that do not vary across the institutions used cannot be estimated
+    used = data[GROUP].unique()
+    inst = institutions[institutions[GROUP].isin(used)]
+    constant = [f for f in facilities if inst[f].nunique(dropna=True) < 2]
+    if constant:
+        raise ValueError(
+            f"family facilities {constant} do not vary across the institutions; drop them"
+        )
+    ladder = [("null", []), ("individual", controls), ("institutional", controls + facilities)]
+    rows, ests, models = [], [], {}
+    for o in outcomes:
+        r, e, m = _fit_ladder(data, o, ladder, nagq, backend)
+        rows += r
+        ests += e
+        models.update(m)
+    return ModelSet(pd.DataFrame(rows), pd.concat(ests, ignore_index=True), models)

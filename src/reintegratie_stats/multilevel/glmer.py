@@ -1,0 +1,91 @@
+"""``glmer()``: a thin driver over the four stages, with the lme4 and Bayes backends.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(7)
+>>> g = np.repeat(np.arange(20), 50)
+>>> x = rng.normal(size=1000)
+>>> eta = -0.5 + 0.8 * x + rng.normal(scale=0.7, size=20)[g]
+>>> df = pd.DataFrame({"y": (rng.random(1000) < 1 / (1 + np.exp(-eta))).astype(float),
+...                    "x": x, "g": [f"PI{i:02d}" for i in g]})
+>>> m = glmer("y ~ x + (1 | g)", df)
+>>> list(m.params.index)
+['Intercept', 'x']
+>>> bool(0.5 < m.params["x"] < 1.1)
+True
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .design import glmm_design
+from .objective import make_objective
+from .optimize import GLMMControl, optimize_glmm
+from .results import GLMMResult, build_glmm_result
+
+__all__ = ["glmer"]
+
+Backend = Literal["native", "lme4", "bayes"]
+
+
+def glmer(
+    formula: str,
+    data: pd.DataFrame,
+    family: str = "binomial",
+    backend: Backend = "native",
+    nagq: int = 1,
+    control: GLMMControl | None = None,
+    start: np.ndarray | None = None,
+) -> GLMMResult:
+    """Fit a two-level logistic model with lme4 formula syntax.
+
+    Parameters
+    ----------
+    formula : str
+        ``outcome ~ covariates + (1 | institution_id)``.
+    data : pandas.DataFrame
+        Rows with a missing formula variable are dropped and counted (``result.extra``).
+    family : {"binomial"}
+        Only the logit-binomial family (0/1 outcome) is supported here; see :func:`lmer` for
+        linear models.
+    backend : {"native", "lme4", "bayes"}
+        ``"native"``: maximum likelihood in numpy/scipy (one random intercept, Laplace for
+        ``nagq=1``, adaptive Gauss-Hermite for ``nagq>1``). ``"lme4"``: R's lme4 through pymer4
+        (any lme4 formula). ``"bayes"``: statsmodels ``BinomialBayesMixedGLM`` (an
+        approximation: variational Bayes posterior means, not maximum likelihood).
+    nagq : int
+        Number of adaptive Gauss-Hermite points (1 = Laplace), as lme4's ``nAGQ``.
+    control : GLMMControl, optional
+        Optimiser options and what to do on convergence / boundary / separation problems.
+    start : ndarray, optional
+        Starting ``(theta, beta)`` (native backend).
+
+    Returns
+    -------
+    GLMMResult
+    """
+    if family != "binomial":
+        raise ValueError(
+            f"glmer fits family='binomial' (logit); got {family!r}. Use multilevel.lmer for a "
+            "linear random-intercept model"
+        )
+    if backend == "native":
+        design = glmm_design(formula, data, family=family)
+        obj = make_objective(design, nagq=nagq)
+        control = control or GLMMControl()
+        opt = optimize_glmm(obj, start=start, control=control)
+        return build_glmm_result(design, obj, opt, control)
+    if backend == "lme4":
+        from .lme4 import glmer_lme4
+
+        return glmer_lme4(formula, data, family=family, nagq=nagq)
+    if backend == "bayes":
+        from .alternatives import glmer_bayes
+
+        return glmer_bayes(formula, data)
+    raise ValueError(f"backend must be 'native', 'lme4' or 'bayes', got {backend!r}")

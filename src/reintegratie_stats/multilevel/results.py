@@ -1,0 +1,288 @@
+"""Stage 4 of the GLMM fit: the results object (lme4's ``mkMerMod``) and convergence checks.
+
+:class:`GLMMResult` subclasses :class:`reintegratie_stats.results.ModelResults`, so ``params``,
+``bse``, ``pvalues``, ``conf_int()``, ``cov_params()``, ``llf``, ``aic``, ``bic``, ``nobs`` and
+``summary()`` behave as everywhere in the package. AIC/BIC count the variance parameter
+(``n_extra_params``) as lme4 does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..results import ConvergenceInfo, ConvergenceWarning, ModelResults
+from .design import GLMMDesign
+from .objective import Objective, conditional_modes
+from .optimize import GLMMControl, OptResult
+
+__all__ = ["GLMMResult", "GLMMFitError", "build_glmm_result", "apply_checks", "ranef_frame"]
+
+_LATENT_VAR = np.pi**2 / 3  # variance of the standard logistic distribution
+
+
+class GLMMFitError(RuntimeError):
+    """A check set to ``"raise"`` in :class:`GLMMControl` failed."""
+
+
+@dataclass(repr=False)
+class GLMMResult(ModelResults):
+    """A fitted two-level model (fixed effects + one random intercept per grouping factor).
+
+    Extra attributes
+    ----------------
+    variance_components : pandas.Series
+        Variance of the random intercept, indexed by grouping factor.
+    theta : pandas.Series
+        lme4's theta (SD of the random intercept in the binomial case), indexed like lme4.
+    ranef : pandas.DataFrame
+        Conditional modes of the group effects with SEs: columns ``group_factor``, ``level``,
+        ``n``, ``estimate``, ``std_error``, ``ci_low``, ``ci_high`` (one row per group).
+    convergence : ConvergenceInfo
+    optim_info : dict
+        Optimiser details (start, evaluations, time, gradient, Hessian).
+    family : str
+    nagq : int
+    backend : str
+    residual_variance : float
+        Level-1 variance on the latent scale (pi^2/3 for logit) or the residual variance (linear).
+    """
+
+    variance_components: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    theta: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    ranef: pd.DataFrame = field(default_factory=pd.DataFrame)
+    convergence: ConvergenceInfo = field(default_factory=lambda: ConvergenceInfo(converged=True))
+    optim_info: dict[str, Any] = field(default_factory=dict)
+    family: str = "binomial"
+    nagq: int = 1
+    backend: str = "native"
+    residual_variance: float = _LATENT_VAR
+
+    @property
+    def icc(self) -> float:
+        """Intraclass correlation: ``var_u / (var_u + residual)``; latent scale (pi^2/3) for logit."""
+        vu = float(self.variance_components.sum())
+        return vu / (vu + self.residual_variance)
+
+    @property
+    def median_odds_ratio(self) -> float:
+        """Median odds ratio ``exp(sqrt(2 var_u) * qnorm(0.75))`` (Merlo et al. 2006); logit only."""
+        if self.family != "binomial":
+            return float("nan")
+        vu = float(self.variance_components.sum())
+        return float(np.exp(np.sqrt(2.0 * vu) * stats.norm.ppf(0.75)))
+
+    @property
+    def singular(self) -> bool:
+        return self.convergence.singular
+
+    def summary(self) -> str:
+        """Fixed effects as in :meth:`ModelResults.summary`, plus random effects and exclusions."""
+        base = super().summary().split("\n")
+        rand = ["Random effects:"]
+        for g, var in self.variance_components.items():
+            rand.append(f"  {g} (Intercept): variance {var:.5g}, SD {np.sqrt(var):.5g}")
+        n_groups = self.extra.get("n_groups")
+        if n_groups is not None:
+            rand.append(f"  Number of groups: {n_groups}")
+        rand.append(f"  ICC: {self.icc:.4f}   Median odds ratio: {self.median_odds_ratio:.4f}")
+        conv = self.convergence
+        rand.append(
+            f"Convergence: {'yes' if conv.converged else 'NO'}; max|grad| {conv.max_abs_grad:.2g}; "
+            f"singular: {conv.singular}"
+        )
+        rand += [f"  ! {m}" for m in conv.messages]
+        return "\n".join(base[:3] + rand + base[3:])
+
+    def __repr__(self) -> str:
+        llf = "None" if self.llf is None else f"{self.llf:.4f}"
+        return (
+            f"<GLMMResult {self.backend} nagq={self.nagq}: {len(self.params)} fixed terms, "
+            f"nobs={self.nobs}, llf={llf}>"
+        )
+
+
+def ranef_frame(
+    group: str, levels: tuple[str, ...], n: np.ndarray, est: np.ndarray, se: np.ndarray
+) -> pd.DataFrame:
+    """Tidy conditional modes: one row per group, with normal 95% intervals."""
+    q = stats.norm.ppf(0.975)
+    return pd.DataFrame(
+        {
+            "group_factor": group,
+            "level": list(levels),
+            "n": np.asarray(n, dtype=int),
+            "estimate": est,
+            "std_error": se,
+            "ci_low": est - q * se,
+            "ci_high": est + q * se,
+        }
+    )
+
+
+def apply_checks(messages: list[tuple[str, str]], control: GLMMControl) -> None:
+    """Act on ``(check_name, message)`` pairs per the control's ignore/warn/raise setting."""
+    for check, msg in messages:
+        action = getattr(control, check)
+        if action == "warn":
+            warnings.warn(msg, ConvergenceWarning, stacklevel=4)
+        elif action == "raise":
+            raise GLMMFitError(msg)
+
+
+def build_glmm_result(
+    design: GLMMDesign,
+    obj: Objective,
+    opt: OptResult,
+    control: GLMMControl | None = None,
+) -> GLMMResult:
+    """Assemble a :class:`GLMMResult` from the stages, run the checks and act on them.
+
+    Parameters
+    ----------
+    design : GLMMDesign
+    obj : Objective
+    opt : OptResult
+        Must come from ``optimize_glmm(obj, ...)`` (same parameter length).
+    control : GLMMControl, optional
+
+    Returns
+    -------
+    GLMMResult
+    """
+    control = control or GLMMControl()
+    k = len(obj.names)
+    if opt.x.shape != (k,) or opt.hessian.shape != (k, k):
+        raise ValueError(
+            f"opt does not match the objective: expected {k} parameters ({', '.join(obj.names)}), "
+            f"got x {opt.x.shape} and hessian {opt.hessian.shape}"
+        )
+    sigma = float(opt.x[0])
+    beta = opt.x[1:]
+    names = list(design.x_names)
+    singular = sigma < control.singular_tol
+    hes = opt.hessian
+    msgs: list[tuple[str, str]] = []
+    # lme4 (vcov.merMod with use.hessian): 2 * [H^-1] restricted to beta, H over (theta, beta).
+    free = np.ones(k, dtype=bool)
+    if singular:
+        free[0] = False
+    try:
+        inv = np.linalg.inv(hes[np.ix_(free, free)])
+        cov_b = 2.0 * inv[-len(names) :, -len(names) :]
+        cov_b = 0.5 * (cov_b + cov_b.T)
+        eig = np.linalg.eigvalsh(hes[np.ix_(free, free)])
+        pd_ok = bool(eig.min() > 0)
+    except np.linalg.LinAlgError:
+        cov_b = np.full((len(names), len(names)), np.nan)
+        pd_ok = False
+    if not pd_ok:
+        msgs.append(
+            ("check_conv", "Hessian of the deviance is not positive definite: SEs unreliable")
+        )
+    g = opt.grad.copy()
+    if singular and g[0] >= 0:
+        g[0] = 0.0  # at the bound with the gradient pointing outward: a KKT point
+    try:
+        scaled = np.linalg.solve(hes[np.ix_(free, free)], g[free])
+        max_scaled = float(np.max(np.abs(scaled)))
+    except np.linalg.LinAlgError:
+        max_scaled = float("inf")
+    max_grad = float(np.max(np.abs(g)))
+    converged = bool(max_scaled < control.conv_tol and pd_ok)
+    if max_scaled >= control.conv_tol:
+        msgs.append(
+            (
+                "check_conv",
+                f"Model failed to converge: max|H^-1 grad| = {max_scaled:.3g} "
+                f"(tolerance {control.conv_tol:g}); max|grad| = {max_grad:.3g}",
+            )
+        )
+    if singular:
+        msgs.append(
+            (
+                "check_singular",
+                f"boundary (singular) fit: the SD of the random intercept for "
+                f"{design.group!r} is {sigma:.3g} (< {control.singular_tol:g}); the between-group "
+                "variance is estimated as zero",
+            )
+        )
+    bse = np.sqrt(np.clip(np.diag(cov_b), 0, None))
+    sep = [
+        n
+        for n, b, s in zip(names, beta, bse, strict=True)
+        if abs(b) > control.separation_coef or s > control.separation_se or not np.isfinite(s)
+    ]
+    if sep:
+        msgs.append(
+            (
+                "check_separation",
+                f"possible complete or quasi-complete separation: {sep} have "
+                f"|coef| > {control.separation_coef:g} or SE > {control.separation_se:g}; the "
+                "estimates are not meaningful (combine categories or drop the term)",
+            )
+        )
+    u, H = obj.modes(opt.x) if obj.modes is not None else conditional_modes(design, opt.x)
+    re = ranef_frame(
+        design.group, design.group_levels, design.group_sizes, sigma * u, sigma / np.sqrt(H)
+    )
+    conv = ConvergenceInfo(
+        converged=converged,
+        max_abs_grad=max_grad,
+        singular=singular,
+        n_iter=opt.n_iter,
+        messages=tuple(m for _, m in msgs) + design.warnings,
+    )
+    method = "Laplace" if obj.nagq == 1 else f"adaptive Gauss-Hermite, nAGQ={obj.nagq}"
+    extra: dict[str, Any] = {
+        "n_groups": design.n_groups,
+        "n_excluded": design.n_excluded,
+        "excluded_by": dict(design.excluded_by),
+        "deviance": opt.fun,
+        "separation_terms": sep,
+    }
+    if design.n_excluded:
+        extra["rows excluded (missing values)"] = (
+            f"{design.n_excluded} ({', '.join(f'{c}: {n}' for c, n in design.excluded_by.items())})"
+        )
+    res = GLMMResult(
+        params=pd.Series(beta, index=names, name="params"),
+        cov=pd.DataFrame(cov_b, index=names, columns=names),
+        nobs=design.nobs,
+        llf=-0.5 * opt.fun,
+        model=f"Generalized linear mixed model (binomial, logit; {method}; native)",
+        formula=design.formula,
+        cov_type="hessian",
+        cov_description=(
+            "SEs from the Hessian of the deviance over (theta, beta), as lme4's vcov with "
+            "use.hessian=TRUE"
+        ),
+        n_extra_params=1,
+        extra=extra,
+        variance_components=pd.Series({design.group: sigma**2}, name="variance"),
+        theta=pd.Series({obj.names[0]: sigma}, name="theta"),
+        ranef=re,
+        convergence=conv,
+        optim_info={
+            "x": opt.x,
+            "start": opt.start,
+            "fun": opt.fun,
+            "grad": opt.grad,
+            "hessian": opt.hessian,
+            "n_fev": opt.n_fev,
+            "n_iter": opt.n_iter,
+            "time_s": opt.time_s,
+            "message": opt.message,
+            **opt.history,
+        },
+        family="binomial",
+        nagq=obj.nagq,
+        backend="native",
+    )
+    apply_checks(msgs, control)
+    return res

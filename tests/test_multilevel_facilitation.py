@@ -1,0 +1,142 @@
+"""Chapter-4 workflow: aggregation statistics, joins, model ladders, family extension, figures."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from multilevel_data import simulate_tables
+from reintegratie_stats.figures.multilevel import caterpillar, odds_ratio_forest
+from reintegratie_stats.multilevel import (
+    aggregation_stats,
+    facilitation_models,
+    family_models,
+    family_outcomes,
+    institution_scores,
+    join_scores,
+)
+from reintegratie_stats.schema import load_codebook
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return simulate_tables(2019)
+
+
+def test_icc_matches_anova_f_for_balanced_groups():
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(12), 8)
+    x = np.clip(np.rint(3.5 + rng.normal(0, 0.6, 12)[g] + rng.normal(0, 0.9, g.size)), 1, 5)
+    df = pd.DataFrame({"institution_id": g.astype(str), "rating_reception": x})
+    st = aggregation_stats(df, scores=["rating_reception"]).iloc[0]
+    f = stats.f_oneway(*[x[g == k] for k in range(12)]).statistic
+    assert st["icc1"] == pytest.approx((f - 1) / (f + 8 - 1), rel=1e-10)  # Bliese (2000)
+    assert st["icc2"] == pytest.approx(1 - 1 / f, rel=1e-10)
+
+
+def test_rwg_by_hand():
+    # group A: ratings 4,4,5,5 -> s2 = 1/3 ; group B: 1,5,1,5 -> s2 = 16/3 -> r_wg 0 (truncated)
+    df = pd.DataFrame(
+        {"institution_id": list("AAAABBBB"), "rating_reception": [4, 4, 5, 5, 1, 5, 1, 5.0]}
+    )
+    st = aggregation_stats(df, scores=["rating_reception"]).iloc[0]
+    assert st["rwg_mean"] == pytest.approx(((1 - (1 / 3) / 2) + 0.0) / 2)
+    assert st["share_rwg_ge_70"] == pytest.approx(0.5)
+
+
+def test_aggregation_stats_defaults_to_codebook_scores(tables):
+    st = aggregation_stats(tables["professionals"])
+    assert list(st["score"]) == list(load_codebook().facilitation_scores)
+    assert (st["icc1"] > 0).all() and (st["icc2"] > st["icc1"]).all()
+    with pytest.raises(ValueError, match="lacks column"):
+        aggregation_stats(tables["professionals"].drop(columns="rating_information"))
+
+
+def test_scores_and_join(tables):
+    sc = institution_scores(tables["professionals"])
+    assert len(sc) == 26 and "n_raters_rating_facilities" in sc
+    prof = tables["professionals"]
+    manual = prof[prof.institution_id == "PI03"]["rating_information"].mean()
+    assert sc.set_index("institution_id").loc["PI03", "rating_information"] == pytest.approx(manual)
+    j = join_scores(tables["prisoners"], sc)
+    assert len(j) == len(tables["prisoners"])
+    with pytest.raises(ValueError, match="without scores"):
+        join_scores(tables["prisoners"], sc[sc.institution_id != "PI05"])
+    p = tables["prisoners"]
+    assert "rating_information" not in p.columns  # input never modified
+
+
+def test_facilitation_ladder(tables):
+    res = facilitation_models(
+        tables["prisoners"], tables["professionals"], types=["probation", "care"]
+    )
+    t = res.table
+    assert list(t["model"]) == ["null", "individual", "institutional"] * 2
+    assert set(t["outcome"]) == {"contact_probation", "contact_care"}
+    assert (t.groupby("outcome")["nobs"].nunique() == 1).all()  # same rows within an outcome
+    assert (t["n_excluded"] > 0).all()  # the rows with missing age
+    assert t["lrt_p_value"].isna().sum() == 2
+    assert (t["llf"].diff()[t["model"] != "null"] >= -1e-6).all()  # nested: llf never drops
+    e = res.estimates
+    info = e[
+        (e.outcome == "contact_probation")
+        & (e.model == "institutional")
+        & (e.term == "rating_information")
+    ].iloc[0]
+    assert info["odds_ratio"] > 1 and info["p_value"] < 0.05  # the planted effect
+    assert info["odds_ratio"] == pytest.approx(np.exp(info["estimate"]))
+    assert res.aggregation is not None and len(res.aggregation) == 5
+    null = res.models[("contact_probation", "null")]
+    assert t.iloc[0]["icc"] == pytest.approx(null.icc)
+
+
+def test_family_extension(tables):
+    fo = family_outcomes(tables["prisoners"])
+    assert fo["any_video_calls"].isin([0, 1]).all()
+    res = family_models(tables["prisoners"], tables["institutions"], outcomes=("any_video_calls",))
+    e = res.estimates
+    vc = e[(e.model == "institutional") & (e.term == "video_calling")].iloc[0]
+    assert vc["estimate"] > 0  # planted: video calling available -> more video calls
+    parents = int((tables["prisoners"]["has_children"] == 1).sum())
+    assert res.table["nobs"].iloc[0] + res.table["n_excluded"].iloc[0] == parents
+    with pytest.raises(ValueError, match="has_children == 1"):
+        family_models(tables["prisoners"].assign(has_children=0.0), tables["institutions"])
+    with pytest.raises(ValueError, match="do not vary"):
+        family_models(tables["prisoners"], tables["institutions"].assign(has_father_wing=1.0))
+
+
+def test_figures(tables):
+    res = facilitation_models(tables["prisoners"], tables["professionals"], types=["probation"])
+    m = res.models[("contact_probation", "null")]
+    fig = caterpillar(m, title="probation")
+    assert len(fig.axes[0].get_yticklabels()) == 26
+    fig2 = odds_ratio_forest(res.estimates[res.estimates.model == "institutional"], group="outcome")
+    assert fig2.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError, match="columns"):
+        caterpillar(pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.slow
+def test_workflow_on_the_synthetic_twin():
+    synth = pytest.importorskip("reintegratie_stats.synth")
+    d = synth.load_example()
+    res = facilitation_models(d.prisoners, d.professionals)
+    t = res.table
+    assert len(t) == 3 * len(load_codebook().external_types)
+    assert (t.groupby("outcome")["nobs"].nunique() == 1).all()
+    assert (t["llf"].diff()[t["model"] != "null"] >= -1e-6).all()
+    assert t["nobs"].iloc[0] + t["n_excluded"].iloc[0] == len(d.prisoners)
+    # professionals agree within institutions: ICC(2) high enough to aggregate
+    assert (res.aggregation["icc2"] > 0.7).all()
+    with pytest.warns(Warning):  # the twin has institutions without video calling: flagged
+        fam = family_models(d.prisoners, d.institutions)
+    assert set(fam.table["outcome"]) == {
+        "any_visits_children",
+        "any_video_calls",
+        "parent_child_day",
+    }
