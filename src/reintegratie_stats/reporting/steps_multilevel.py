@@ -41,7 +41,10 @@ def _ladder_readings(ms: Any, terms: list[str], what: str, ctx: ReportContext) -
         for o, icc in zip(null["outcome"], null["icc"], strict=True)
     )
     top = est[(est["model"] == "institutional") & est["term"].isin(terms) & (est["p_value"] < 0.05)]
-    names = ", ".join(_outcome_label(o, ctx) for o in sorted(set(top["outcome"])))
+    signs = top.groupby("outcome", sort=True)["estimate"].agg(
+        lambda e: "+" if (e > 0).all() else ("−" if (e < 0).all() else "+/−")
+    )
+    names = ", ".join(f"{_outcome_label(o, ctx)} ({sg})" for o, sg in signs.items())
     names = names or _say(ctx, "none of the outcomes", "geen van de uitkomsten")
     return (
         _say(
