@@ -311,3 +311,19 @@ def test_lme4_backend_without_pymer4_gives_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymer4.models", None)
     with pytest.raises(ImportError, match=r"backend='lme4' needs R with the lme4 package"):
         glmer(F, simulate(1), backend="lme4")
+
+
+def test_lme4_backend_labels_match_native_with_categorical_terms():
+    """R orders terms as written, patsy puts categorical terms first: labels must follow names."""
+    pytest.importorskip("pymer4", reason="pymer4 (the lme4 extra) is not installed")
+    df = simulate(5)
+    rng = np.random.default_rng(5)
+    df["sex"] = np.where(rng.random(len(df)) < 0.5, "male", "female").astype(object)
+    # a strong effect of sex, so that a label swap with age_c cannot go unnoticed
+    eta = np.where(df["sex"] == "male", 1.5, 0.0) + 0.4 * df["age_c"]
+    df["contact_probation"] = (rng.random(len(df)) < 1 / (1 + np.exp(-eta))).astype(float)
+    f = "contact_probation ~ age_c + sex + (1 | institution_id)"
+    nat, r = glmer(f, df), glmer(f, df, backend="lme4")
+    assert list(r.params.index) == list(nat.params.index)
+    np.testing.assert_allclose(r.params.to_numpy(), nat.params.to_numpy(), atol=2e-3)
+    np.testing.assert_allclose(r.bse.to_numpy(), nat.bse.to_numpy(), rtol=2e-2)

@@ -81,6 +81,37 @@ def _fit(
     return mobj, ro, sub, n_excl, excl_by
 
 
+def _r_name(patsy_name: str) -> str:
+    """R's name for a patsy column: ``sex[T.male]`` -> ``sexmale``, ``Intercept`` -> ``(Intercept)``."""
+    if patsy_name == "Intercept":
+        return "(Intercept)"
+    return re.sub(r"\[T\.(.*?)\]", r"\1", patsy_name)
+
+
+def _patsy_order(
+    formula: str, sub: pd.DataFrame, names: list[str], params: np.ndarray, cov: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Relabel R's fixed effects with patsy's names (the native backend's), matched by name.
+
+    R and patsy order terms differently (patsy puts categorical terms first), so matching by
+    position would swap labels. Where a patsy column has no R counterpart, R's names are kept.
+    """
+    r_names = ["Intercept" if n == "(Intercept)" else n for n in names]
+    try:
+        import patsy
+
+        fixed = parse_formula(formula).fixed
+        xn = list(patsy.dmatrix(fixed.split("~", 1)[1], sub, return_type="dataframe").columns)
+    except Exception:  # patsy cannot build the same design: keep R's names
+        return r_names, params, cov
+    where = {n: i for i, n in enumerate(names)}
+    order = [where.get(_r_name(x)) for x in xn]
+    if len(xn) != len(names) or any(i is None for i in order):
+        return r_names, params, cov
+    idx = np.asarray(order)
+    return xn, params[idx], cov[np.ix_(idx, idx)]
+
+
 def _result(
     mobj: Any,
     ro: Any,
@@ -148,17 +179,7 @@ def _result(
         msgs.append("boundary (singular) fit: see help('isSingular')")
     for m in msgs:
         warnings.warn(f"lme4: {m}", ConvergenceWarning, stacklevel=3)
-    # rename R's columns to the patsy names the native backend uses, where the design matches
-    try:
-        import patsy
-
-        fixed = parse_formula(formula).fixed
-        xn = list(patsy.dmatrix(fixed.split("~", 1)[1], sub, return_type="dataframe").columns)
-        if len(xn) == len(names):
-            names = xn
-    except Exception:  # keep R's names where patsy cannot build the same design
-        names = ["Intercept" if n == "(Intercept)" else n for n in names]
-    names = ["Intercept" if n == "(Intercept)" else n for n in names]
+    names, params, cov = _patsy_order(formula, sub, names, params, cov)
     gaussian = family == "gaussian"
     method = (
         ("REML" if reml else "ML")
