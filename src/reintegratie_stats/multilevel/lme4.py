@@ -82,10 +82,11 @@ def _fit(
 
 
 def _r_name(patsy_name: str) -> str:
-    """R's name for a patsy column: ``sex[T.male]`` -> ``sexmale``, ``Intercept`` -> ``(Intercept)``."""
+    """R's name for a patsy column: ``sex[T.male]`` -> ``sexmale``, ``C(period)[T.2]`` ->
+    ``period2`` (as :func:`r_formula` hands it to R), ``Intercept`` -> ``(Intercept)``."""
     if patsy_name == "Intercept":
         return "(Intercept)"
-    return re.sub(r"\[T\.(.*?)\]", r"\1", patsy_name)
+    return re.sub(r"\[T\.(.*?)\]", r"\1", r_formula(patsy_name))
 
 
 def _patsy_order(
