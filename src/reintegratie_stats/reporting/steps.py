@@ -118,6 +118,11 @@ def _rows(*frames: pd.DataFrame) -> tuple[int | None, dict[str, int]]:
     return used, excluded
 
 
+def _row_counts(primary: pd.DataFrame, *others: pd.DataFrame) -> dict[str, Any]:
+    """``rows_used`` from the primary table and ``rows_excluded`` over all tables of a step."""
+    return {"rows_used": _rows(primary)[0], "rows_excluded": _rows(primary, *others)[1]}
+
+
 # --------------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------------
@@ -336,8 +341,7 @@ def ch2_contact_rates(ctx: ReportContext) -> StepOutput:
                 ctx, "Contact by phase of detention", "Contact naar fase van detentie"
             ),
         },
-        rows_used=_rows(overall)[0],
-        rows_excluded=_rows(overall, by_regime, by_band, by_phase)[1],
+        **_row_counts(overall, by_regime, by_band, by_phase),
     )
 
 
@@ -382,8 +386,7 @@ def ch2_satisfaction(ctx: ReportContext) -> StepOutput:
                 "Tevredenheid (1-5) bij wie contact had",
             )
         },
-        rows_used=_rows(sat)[0],
-        rows_excluded=_rows(sat)[1],
+        **_row_counts(sat),
     )
 
 
@@ -418,8 +421,7 @@ def ch2_cooccurrence(ctx: ReportContext) -> StepOutput:
                 "Samen voorkomen van contact, paren van typen",
             )
         },
-        rows_used=_rows(co)[0],
-        rows_excluded=_rows(co)[1],
+        **_row_counts(co),
     )
 
 
@@ -460,8 +462,7 @@ def ch2_policy_norms(ctx: ReportContext) -> StepOutput:
                 "Aandeel dat aan elke beleidsnorm voldoet (bovengrens)",
             )
         },
-        rows_used=_rows(gap)[0],
-        rows_excluded=_rows(gap)[1],
+        **_row_counts(gap),
     )
 
 
@@ -521,8 +522,7 @@ def ch3_needs_vs_contact(ctx: ReportContext) -> StepOutput:
                 "Odds ratio's van contact naar probleem",
             ),
         },
-        rows_used=_rows(res)[0],
-        rows_excluded=_rows(res)[1],
+        **_row_counts(res),
     )
 
 
@@ -580,8 +580,7 @@ def ch3_no_contact(ctx: ReportContext) -> StepOutput:
                 ctx, "No contact by number of needs", "Geen contact naar aantal problemen"
             ),
         },
-        rows_used=_rows(by_need)[0],
-        rows_excluded=_rows(by_need, by_n)[1],
+        **_row_counts(by_need, by_n),
     )
 
 
@@ -616,8 +615,7 @@ def ch3_contact_by_phase(ctx: ReportContext) -> StepOutput:
                 ctx, "Contact by phase, with tests", "Contact naar fase, met toetsen"
             )
         },
-        rows_used=_rows(res)[0],
-        rows_excluded=_rows(res)[1],
+        **_row_counts(res),
     )
 
 
@@ -692,8 +690,7 @@ def family_rates(ctx: ReportContext) -> StepOutput:
                 ctx, "Family contact by phase", "Familiecontact naar fase"
             ),
         },
-        rows_used=_rows(overall)[0],
-        rows_excluded=_rows(overall, by_regime, by_phase)[1],
+        **_row_counts(overall, by_regime, by_phase),
     )
 
 
@@ -740,8 +737,7 @@ def family_bivariate(ctx: ReportContext) -> StepOutput:
                 ctx, "Prior need x family contact", "Probleem voor detentie x familiecontact"
             ),
         },
-        rows_used=_rows(kids)[0],
-        rows_excluded=_rows(kids, needs)[1],
+        **_row_counts(kids, needs),
     )
 
 
