@@ -10,7 +10,7 @@ from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.multitest import multipletests
 
 from _frames import CB, simulate_prisoners
-from reintegratie_stats import derive
+from reintegratie_stats import derived_variables as derive
 from reintegratie_stats.bivariate import (
     contact_by_phase,
     crosstab_tests,

@@ -9,7 +9,7 @@ from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.proportion import proportion_confint
 
 from _frames import CB, simulate_prisoners
-from reintegratie_stats import derive
+from reintegratie_stats import derived_variables as derive
 from reintegratie_stats.descriptives import (
     contact_rates,
     cooccurrence,

@@ -126,7 +126,7 @@ def test_routing_and_no_spurious_missing(twin):
 
 
 def test_phase_and_soon_released_follow_derive(twin):
-    from reintegratie_stats import derive
+    from reintegratie_stats import derived_variables as derive
 
     p = twin.prisoners
     assert (derive.phase(p).fillna("NA") == p["phase"].fillna("NA")).all()

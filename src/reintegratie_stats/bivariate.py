@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _tidy as T
 from .descriptives import _applicable, _types
 from .schema import Codebook, load_codebook
-from .stats_util import (
+from .statistics import grouping as T
+from .statistics.tests import (
     CIMethod,
     PAdjust,
     adjust_pvalues,

@@ -41,10 +41,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _tidy as T
-from . import derive
+from . import derived_variables as derive
 from .schema import Codebook, load_codebook
-from .stats_util import CIMethod, association_2x2, mean_interval, proportion_interval
+from .statistics import grouping as T
+from .statistics.tests import CIMethod, association_2x2, mean_interval, proportion_interval
 
 __all__ = [
     "SATISFACTION_ITEMS",

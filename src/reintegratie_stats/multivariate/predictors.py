@@ -16,8 +16,8 @@ from typing import Literal
 
 import pandas as pd
 
-from ..derive import n_needs
-from ..derive import soon_released as derive_soon_released
+from ..derived_variables import n_needs
+from ..derived_variables import soon_released as derive_soon_released
 from ..schema import Codebook, load_codebook
 from .scales import prep_items, preparedness_scale
 

@@ -78,7 +78,7 @@ def _label(group: str, key: Any, ctx: ReportContext) -> str:
 
 def _prisoners(ctx: ReportContext) -> pd.DataFrame:
     """The prisoners table with the derived variables (computed once per run)."""
-    from ..derive import add_derived
+    from ..derived_variables import add_derived
 
     return ctx.cached("prisoners", lambda: add_derived(ctx.inputs.prisoners))
 

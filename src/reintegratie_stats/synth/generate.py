@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit, ndtr, ndtri
 
-from .. import derive
+from .. import derived_variables as derive
 from ..schema import Codebook, load_codebook
 from .design import contact_design, institution_covariates, preparedness_design, preparedness_terms
 from .missing import MissingSpec, apply_missing

@@ -14,7 +14,7 @@ from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from reintegratie_stats.stats_util import (
+from reintegratie_stats.statistics.tests import (
     adjust_pvalues,
     association_2x2,
     clopper_pearson_interval,

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import derive
-from .schema import Codebook
+from .. import derived_variables as derive
+from ..schema import Codebook
 
 DERIVABLE = (
     "phase",
