@@ -38,14 +38,12 @@ import pandas as pd
 from .descriptives import _applicable, _types
 from .schema import Codebook, load_codebook
 from .statistics import grouping as T
+from .statistics.intervals import CIMethod, kish_effective_n, proportion_interval
 from .statistics.tests import (
-    CIMethod,
     PAdjust,
     adjust_pvalues,
     association_2x2,
     contingency_test,
-    kish_effective_n,
-    proportion_interval,
     weighted_table,
 )
 

@@ -44,7 +44,8 @@ import pandas as pd
 from . import derived_variables as derive
 from .schema import Codebook, load_codebook
 from .statistics import grouping as T
-from .statistics.tests import CIMethod, association_2x2, mean_interval, proportion_interval
+from .statistics.intervals import CIMethod, mean_interval, proportion_interval
+from .statistics.tests import association_2x2
 
 __all__ = [
     "SATISFACTION_ITEMS",
