@@ -3,7 +3,7 @@
 Every 2x2 comparison reports the cross-table counts, the share with the outcome with and
 without the predictor, the odds ratio with a Woolf 95% interval (Haldane correction for zero
 cells, named in ``or_correction``), phi and Cramér's V, and a test: Pearson's chi-square
-(no Yates correction by default, see :mod:`~reintegratie_stats.stats_util`) or Fisher's exact
+(no Yates correction by default, see :mod:`~reintegratie_stats.statistics.tests`) or Fisher's exact
 test when an expected count is below 5; the ``test`` column names the test used. p-values are
 adjusted over all rows of the returned table (``p_adjust="holm"`` by default, ``"fdr_bh"``
 for Benjamini-Hochberg, ``"bonferroni"`` or ``"none"``).
@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .descriptives import _applicable, _types
 from .schema import Codebook, load_codebook
 from .statistics import grouping as T
 from .statistics.intervals import CIMethod, kish_effective_n, proportion_interval
@@ -81,7 +80,6 @@ _ASSOC_COLS = [
     "min_expected",
     "p_value",
 ]
-_P_COLS = ["p_adjusted", "p_adjust_method"]
 
 
 def _outcome(d: pd.DataFrame, var: str, cb: Codebook) -> tuple[pd.Series, str]:
@@ -148,7 +146,7 @@ def crosstab_tests(
     for p in preds:
         for o in outs:
             y, measure = ys[o]
-            app = _applicable(d, o, cb)
+            app = T.applicable(d, o, cb)
             ok = app & xs[p].notna() & y.notna() & okw
             r = association_2x2(
                 xs[p][ok], y[ok], None if w_all is None else w_all[ok], correction, alpha
@@ -221,7 +219,7 @@ def needs_vs_contact(
         the need among the type's ``matched_needs``.
     """
     cb = codebook or load_codebook()
-    tps = _types(types, cb)
+    tps = T.professional_types(types, cb)
     doms, skipped = _need_cols(needs, df, cb)
     res = crosstab_tests(
         df,
@@ -418,7 +416,7 @@ def contact_by_phase(
         repeated on its three rows; p-values adjusted over the types.
     """
     cb = codebook or load_codebook()
-    tps = _types(types, cb)
+    tps = T.professional_types(types, cb)
     res = group_comparison(
         df,
         [f"contact_{t}" for t in tps],
@@ -445,7 +443,7 @@ def no_contact_by_n_needs(
 ) -> pd.DataFrame:
     """Share without contact with any of the six by number of needs (0, 1, 2+ = complex).
 
-    ``n_needs`` counts the five classic domains (see :func:`reintegratie_stats.derive.n_needs`).
+    ``n_needs`` counts the five classic domains (see :func:`reintegratie_stats.derived_variables.n_needs`).
 
     Returns
     -------

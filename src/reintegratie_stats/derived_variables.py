@@ -1,7 +1,11 @@
 """Derived variables, computed from canonical columns with the rules in the codebook.
 
 Every function takes the canonical prisoners frame and returns a new Series (or frame); none
-modifies its input. The cut-points come from ``data_schema/concepts.yaml``.
+modifies its input. The rules are those in ``data_schema/``: the phase cut-points
+(``concepts.phase_cut_points``), the detention-length bands, the basic domains (domains without
+``since:``) and the professional types. The variables computed here are exactly the prisoners
+variables with a ``derivation`` key (``Codebook.derivable``; ``tests/test_derived_variables.py``
+checks both directions).
 
 Examples
 --------
@@ -21,9 +25,8 @@ import pandas as pd
 from .schema import Codebook, load_codebook
 
 __all__ = [
-    "FIRST_PHASE_WEEKS",
-    "LAST_PHASE_WEEKS",
     "add_derived",
+    "complex_needs",
     "any_contact",
     "detention_length_band",
     "n_needs",
@@ -31,17 +34,18 @@ __all__ = [
     "soon_released",
 ]
 
-#: Phase cut-points (SPEC §3.1): first 6 weeks of detention, last 3 months (13 weeks) before release.
-FIRST_PHASE_WEEKS = 6.0
-LAST_PHASE_WEEKS = 13.0
+#: Complex needs: a problem in at least this many basic domains before detention (SPEC §3.1).
+COMPLEX_NEEDS_MIN = 2
 
 
-def phase(df: pd.DataFrame) -> pd.Series:
+def phase(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.Series:
     """Phase of detention: ``first_6_weeks``, ``last_3_months`` or ``middle``.
 
-    The first six weeks take precedence; ``last_3_months`` needs a known release date.
-    Missing ``weeks_detained`` gives a missing phase.
+    The cut-points are ``concepts.phase_cut_points`` (6 and 13 weeks). The first six weeks take
+    precedence; ``last_3_months`` needs a known release date. Missing ``weeks_detained`` gives
+    a missing phase.
     """
+    first, last = (codebook or load_codebook()).phase_cut_points
     wd = df["weeks_detained"].astype(float)
     wr = (
         df["weeks_to_release"].astype(float)
@@ -49,17 +53,18 @@ def phase(df: pd.DataFrame) -> pd.Series:
         else pd.Series(np.nan, index=df.index)
     )
     out = np.where(
-        wd < FIRST_PHASE_WEEKS,
+        wd < first,
         "first_6_weeks",
-        np.where(wr <= LAST_PHASE_WEEKS, "last_3_months", "middle"),
+        np.where(wr <= last, "last_3_months", "middle"),
     )
     return pd.Series(out, index=df.index, name="phase", dtype=object).where(wd.notna())
 
 
-def soon_released(df: pd.DataFrame) -> pd.Series:
+def soon_released(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.Series:
     """1 where release is expected within 3 months (13 weeks), 0 otherwise, missing if unknown."""
+    _, last = (codebook or load_codebook()).phase_cut_points
     wr = df["weeks_to_release"].astype(float)
-    return (wr <= LAST_PHASE_WEEKS).astype(float).where(wr.notna()).rename("soon_released")
+    return (wr <= last).astype(float).where(wr.notna()).rename("soon_released")
 
 
 def detention_length_band(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.Series:
@@ -78,11 +83,12 @@ def n_needs(
 ) -> pd.Series:
     """Number of domains with a problem before detention (missing if any need item is missing).
 
-    By default the five classic domains are counted (``social_network`` was added in 2019 and
-    is not a basic condition in the thesis); pass ``domains`` to change that.
+    By default the basic domains are counted (``Codebook.basic_domains``: ``social_network``
+    has ``since: 2019`` in the codebook and is not a basic condition in the thesis); pass
+    ``domains`` to change that.
     """
     cb = codebook or load_codebook()
-    doms = domains or tuple(d for d in cb.domains if d != "social_network")
+    doms = domains or cb.basic_domains
     cols = [f"need_{d}" for d in doms]
     return (
         df[cols]
@@ -90,6 +96,12 @@ def n_needs(
         .where(df[cols].notna().all(axis=1))
         .rename("n_needs")
     )
+
+
+def complex_needs(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.Series:
+    """1 with a problem in at least two basic domains, 0 otherwise, missing if ``n_needs`` is."""
+    n = df["n_needs"] if "n_needs" in df else n_needs(df, codebook)
+    return (n >= COMPLEX_NEEDS_MIN).astype(float).where(n.notna()).rename("complex_needs")
 
 
 def any_contact(
@@ -115,14 +127,14 @@ def add_derived(df: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFr
     cb = codebook or load_codebook()
     out = df.copy()
     if "phase" not in out and "weeks_detained" in out:
-        out["phase"] = phase(out)
+        out["phase"] = phase(out, cb)
     if "soon_released" not in out and "weeks_to_release" in out:
-        out["soon_released"] = soon_released(out)
+        out["soon_released"] = soon_released(out, cb)
     if "weeks_detained" in out:
         out["detention_length_band"] = detention_length_band(out, cb)
-    if all(f"need_{d}" in out for d in cb.domains if d != "social_network"):
+    if all(f"need_{d}" in out for d in cb.basic_domains):
         out["n_needs"] = n_needs(out, cb)
-        out["complex_needs"] = (out["n_needs"] >= 2).astype(float).where(out["n_needs"].notna())
+        out["complex_needs"] = complex_needs(out, cb)
     if all(f"contact_{t}" in out for t in cb.professional_types):
         out["any_contact"] = any_contact(out, cb)
     return out

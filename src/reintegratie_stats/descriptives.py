@@ -15,7 +15,7 @@ unweighted; with ``weight=`` the rates, means and intervals are weighted.
 
 Lists of types, domains, regimes, phases, norms and family measures come from the codebook.
 Derived grouping variables (``phase``, ``detention_length_band``, ``n_needs``, ...) are computed
-with :mod:`reintegratie_stats.derive` when absent.
+with :mod:`reintegratie_stats.derived_variables` when absent.
 
 Examples
 --------
@@ -59,18 +59,9 @@ __all__ = [
     "satisfaction_distribution",
 ]
 
-#: Prefixes of the satisfaction items per professional type (``sat_<type>``, ``sat_freq_<type>``...).
-SATISFACTION_ITEMS: tuple[str, ...] = ("sat", "sat_freq", "sat_pleasant", "sat_useful")
-
-
-def _types(types: Sequence[str] | None, cb: Codebook) -> list[str]:
-    out = list(types) if types is not None else list(cb.professional_types)
-    bad = [t for t in out if t not in cb.professional_types]
-    if bad:
-        raise ValueError(
-            f"unknown professional type(s) {bad}; the codebook has {cb.professional_types}"
-        )
-    return out
+#: Prefixes of the satisfaction items per professional type (``sat_<type>``, ``sat_freq_<type>``...),
+#: from the codebook (``concepts.satisfaction_items``); the functions read the codebook they are given.
+SATISFACTION_ITEMS: tuple[str, ...] = load_codebook().satisfaction_items
 
 
 def _rate(
@@ -133,7 +124,7 @@ def contact_rates(
     combined : bool
         Add rows for ``any_internal`` (case manager or mentor), ``any_external``,
         ``any_contact`` (at least one of the types) and ``no_contact`` (none of them). A combination is missing
-        when no type is 1 and one is missing (see :func:`reintegratie_stats.derive.any_contact`).
+        when no type is 1 and one is missing (see :func:`reintegratie_stats.derived_variables.any_contact`).
     alpha : float
         1 - confidence level.
     codebook : Codebook, optional
@@ -154,7 +145,7 @@ def contact_rates(
     [['care', 3, 1, 2]]
     """
     cb = codebook or load_codebook()
-    tps = _types(types, cb)
+    tps = T.professional_types(types, cb)
     byl = T.as_list(by)
     cols = [f"contact_{t}" for t in tps]
     d = T.prepare(df, cols + byl + T.as_list(weight) + T.as_list(cluster) + T.as_list(among), cb)
@@ -288,13 +279,13 @@ def policy_norm_gap(
 
 
 def _sat_vars(
-    types: list[str], items: Sequence[str], d: pd.DataFrame, explicit: bool
+    types: list[str], items: Sequence[str], d: pd.DataFrame, explicit: bool, cb: Codebook
 ) -> list[tuple[str, str, str]]:
     out = []
     for t in types:
         for it in items:
-            if it not in SATISFACTION_ITEMS:
-                raise ValueError(f"unknown satisfaction item {it!r}; use {SATISFACTION_ITEMS}")
+            if it not in cb.satisfaction_items:
+                raise ValueError(f"unknown satisfaction item {it!r}; use {cb.satisfaction_items}")
             var = f"{it}_{t}"
             if var in d.columns:
                 out.append((t, it, var))
@@ -328,11 +319,11 @@ def satisfaction(
         For the full distribution see :func:`satisfaction_distribution`.
     """
     cb = codebook or load_codebook()
-    tps = _types(types, cb)
+    tps = T.professional_types(types, cb)
     byl = T.as_list(by)
     d = T.prepare(df, [f"contact_{t}" for t in tps] + byl + T.as_list(weight), cb)
     triples = _sat_vars(
-        tps, items if items is not None else SATISFACTION_ITEMS, d, items is not None
+        tps, items if items is not None else cb.satisfaction_items, d, items is not None, cb
     )
     excluded: dict[str, int] = {}
     w_all = T.weights(d, weight)
@@ -474,11 +465,11 @@ def satisfaction_distribution(
         contact are counted in ``attrs["n_excluded"]`` per type.
     """
     cb = codebook or load_codebook()
-    tps = _types(types, cb)
+    tps = T.professional_types(types, cb)
     d = T.prepare(df, [f"contact_{t}" for t in tps], cb)
     frames = []
     excluded: dict[str, int] = {}
-    for t, it, var in _sat_vars(tps, items, d, True):
+    for t, it, var in _sat_vars(tps, items, d, True, cb):
         d2 = d.assign(_contact=T.binary(d, f"contact_{t}"))
         r = distribution(d2, var, by, among="_contact", weight=weight, alpha=alpha, codebook=cb)
         for k, v in r.attrs["n_excluded"].items():
@@ -524,10 +515,10 @@ def cooccurrence(
         "n_both", "n_a_only", "n_b_only", "n_neither", "phi", "odds_ratio", "ci_low",
         "ci_high", "or_correction", "test", "statistic", "p_value"]``. ``phi`` is the Pearson
         correlation of the two 0/1 columns; odds ratio with Woolf interval (Haldane when a cell
-        is 0); test chi-square or Fisher (see :func:`~reintegratie_stats.stats_util.contingency_test`).
+        is 0); test chi-square or Fisher (see :func:`~reintegratie_stats.statistics.tests.contingency_test`).
     """
     cb = codebook or load_codebook()
-    tps = _types(types, cb)
+    tps = T.professional_types(types, cb)
     d = T.prepare(df, [f"contact_{t}" for t in tps] + T.as_list(weight) + T.as_list(among), cb)
     excluded: dict[str, int] = {}
     d = T.among(d, among, excluded)
@@ -587,20 +578,6 @@ def cooccurrence(
     return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
 
 
-def _applicable(d: pd.DataFrame, var: str, cb: Codebook) -> pd.Series:
-    """True where the codebook routing (``asked_if``) puts the question to the respondent.
-
-    A respondent who answered counts as asked; one whose routing variable is missing and who
-    did not answer is not applicable-unknown, counted as missing (not as routed past).
-    """
-    v = cb["prisoners"][var] if var in cb["prisoners"] else None
-    if v is None or v.asked_if is None or v.asked_if[0] not in d.columns:
-        return pd.Series(True, index=d.index)
-    cvar, cval = v.asked_if
-    c = pd.to_numeric(d[cvar], errors="coerce")
-    return (c == cval) | c.isna() | d[var].notna()
-
-
 def family_contact_rates(
     df: pd.DataFrame,
     by: str | Sequence[str] | None = None,
@@ -648,7 +625,7 @@ def family_contact_rates(
             x = T.binary(sub, m) if vtype == "binary" else T.numeric(sub, m)
             if (x < 0).any():
                 raise ValueError(f"column {m!r} has negative values; expected a count")
-            app = _applicable(sub, m, cb)
+            app = T.applicable(sub, m, cb)
             ok = app & x.notna() & okw
             xs = x[ok]
             ww = None if w_all is None else w_all[ok.index[ok]]

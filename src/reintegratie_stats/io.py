@@ -58,7 +58,8 @@ FORMATS: dict[str, Format] = {
     ".zsav": "sav",
     ".dta": "dta",
 }
-MISSING_REASONS = ("dont_know", "refused", "not_applicable")
+#: Reasons of the user-missing codes, from the codebook (concepts.missing_codes).
+MISSING_REASONS: tuple[str, ...] = load_codebook().missing_reasons
 
 
 class UnusableInputError(ValueError):

@@ -77,6 +77,7 @@ class Variable:
     unique: bool = False
     unit: str | None = None
     note: str | None = None
+    derivation: str | None = None
 
     @property
     def is_numeric(self) -> bool:
@@ -201,12 +202,48 @@ class Codebook:
         return tuple(self.concepts["domains"])
 
     @property
+    def basic_domains(self) -> tuple[str, ...]:
+        """The basic conditions: domains measured from the start (no ``since:`` year).
+
+        ``n_needs``, ``complex_needs`` and ``any_need`` count these; a domain added to the
+        survey later (``social_network``, ``since: 2019``) is not one of them.
+        """
+        return tuple(d for d, spec in self.concepts["domains"].items() if "since" not in spec)
+
+    @property
     def regimes(self) -> tuple[str, ...]:
         return tuple(self.concepts["regimes"])
 
     @property
     def phases(self) -> tuple[str, ...]:
         return tuple(self.concepts["phases"])
+
+    @property
+    def phase_cut_points(self) -> tuple[float, float]:
+        """``(first_weeks, last_weeks)``: the first phase is ``weeks_detained < first_weeks``,
+        the last ``weeks_to_release <= last_weeks``."""
+        cp = self.concepts["phase_cut_points"]
+        return (float(cp["first_weeks"]), float(cp["last_weeks"]))
+
+    @property
+    def satisfaction_items(self) -> tuple[str, ...]:
+        """Prefixes of the satisfaction items asked per type (variable ``<item>_<type>``)."""
+        return tuple(self.concepts["satisfaction_items"])
+
+    @property
+    def concept_columns(self) -> dict[str, str]:
+        """Result-frame key column -> the concept group whose labels its values take."""
+        return dict(self.concepts["concept_columns"])
+
+    @property
+    def p_value_columns(self) -> tuple[str, ...]:
+        """Result columns holding p-values."""
+        return tuple(self.concepts["p_value_columns"])
+
+    @property
+    def derivable(self) -> tuple[str, ...]:
+        """Prisoners variables with a ``derivation`` rule (computed by ``derived_variables``)."""
+        return tuple(v.name for v in self.tables["prisoners"] if v.derivation is not None)
 
     @property
     def family_contact(self) -> tuple[str, ...]:
@@ -231,6 +268,12 @@ class Codebook:
     @property
     def missing_codes(self) -> dict[int, Mapping[str, str]]:
         return dict(self.concepts["missing_codes"])
+
+    @property
+    def missing_reasons(self) -> tuple[str, ...]:
+        """The reasons of the standard user-missing codes, in code order (-1, -2, -3)."""
+        codes = self.concepts["missing_codes"]
+        return tuple(dict.fromkeys(codes[c]["reason"] for c in sorted(codes, reverse=True)))
 
     @property
     def disclosure_threshold(self) -> int:
@@ -297,6 +340,7 @@ def _variable(raw: Mapping[str, Any], table: str, std_missing: Mapping[int, Any]
         unique=bool(raw.get("unique", False)),
         unit=raw.get("unit"),
         note=raw.get("note"),
+        derivation=raw.get("derivation"),
     )
 
 

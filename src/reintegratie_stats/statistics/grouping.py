@@ -17,20 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import derived_variables as derive
 from ..schema import Codebook
-
-DERIVABLE = (
-    "phase",
-    "soon_released",
-    "detention_length_band",
-    "n_needs",
-    "complex_needs",
-    "any_contact",
-)
 
 
 def as_list(x: str | Sequence[str] | None) -> list[str]:
@@ -42,18 +32,43 @@ def as_list(x: str | Sequence[str] | None) -> list[str]:
 
 
 def prepare(df: pd.DataFrame, needed: Sequence[str], cb: Codebook) -> pd.DataFrame:
-    """Check the columns; add derived ones (phase, bands, n_needs, ...) when absent. Never mutates."""
+    """Check the columns; add derived ones (``Codebook.derivable``) when absent. Never mutates."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     # a fresh positional index: label-based selection below must not trip over duplicates
     df = df.reset_index(drop=True)
     absent = [c for c in needed if c not in df.columns]
-    if any(c in DERIVABLE for c in absent):
+    if any(c in cb.derivable for c in absent):
         df = derive.add_derived(df, cb)
         absent = [c for c in needed if c not in df.columns]
     if absent:
         raise ValueError(f"column(s) not in the data frame: {absent}")
     return df
+
+
+def professional_types(types: Sequence[str] | None, cb: Codebook) -> list[str]:
+    """The requested professional types (all, in codebook order, when None); unknown ones raise."""
+    out = list(types) if types is not None else list(cb.professional_types)
+    bad = [t for t in out if t not in cb.professional_types]
+    if bad:
+        raise ValueError(
+            f"unknown professional type(s) {bad}; the codebook has {cb.professional_types}"
+        )
+    return out
+
+
+def applicable(d: pd.DataFrame, var: str, cb: Codebook) -> pd.Series:
+    """True where the codebook routing (``asked_if``) puts the question to the respondent.
+
+    A respondent who answered counts as asked; one whose routing variable is missing and who
+    did not answer is not applicable-unknown, counted as missing (not as routed past).
+    """
+    v = cb["prisoners"][var] if var in cb["prisoners"] else None
+    if v is None or v.asked_if is None or v.asked_if[0] not in d.columns:
+        return pd.Series(True, index=d.index)
+    cvar, cval = v.asked_if
+    c = pd.to_numeric(d[cvar], errors="coerce")
+    return (c == cval) | c.isna() | d[var].notna()
 
 
 def binary(df: pd.DataFrame, col: str) -> pd.Series:
@@ -177,7 +192,3 @@ def finish(
     out = pd.DataFrame(rows, columns=list(columns))
     out.attrs = {"n_rows": int(n_rows), "n_excluded": dict(excluded), **attrs}
     return out
-
-
-def nan_to_none(x: float) -> float:
-    return float(x) if x is not None and np.isfinite(x) else np.nan

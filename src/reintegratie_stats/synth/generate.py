@@ -59,7 +59,6 @@ _INSTITUTION_NAMES = (
     "PI Breda",
     "PI Utrecht",
 )
-_SAT_ITEMS = ("sat", "sat_freq", "sat_pleasant", "sat_useful")
 _CUTS = np.array([1.5, 2.5, 3.5, 4.5])
 #: c^2 of the logistic-normal approximation E[expit(x + s Z)] ~ expit(x / sqrt(1 + c^2 s^2)),
 #: c = 16 sqrt(3) / (15 pi) (Zeger, Liang and Albert 1988)
@@ -440,7 +439,7 @@ def _satisfaction(
         has = contact[t] == 1
         evaluation = p.sat_mean[t] + person + rng.normal(0.0, p.sat_type_sd, N)
         truth[t] = {}
-        for item in _SAT_ITEMS:
+        for item in cb.satisfaction_items:
             mu = p.sat_mean[t] + p.sat_item_offset[item]
             latent = evaluation + p.sat_item_offset[item] + rng.normal(0.0, p.sat_item_sd, N)
             out[f"{item}_{t}"] = np.where(has, _likert(latent), np.nan)
@@ -748,8 +747,10 @@ def generate(
         "weight": np.full(n_prisoners, float(p.weight)),
         **needs,
     }
-    cols["phase"] = derive.phase(_frame(cols, ["weeks_detained", "weeks_to_release"])).to_numpy()
-    cols["soon_released"] = derive.soon_released(_frame(cols, ["weeks_to_release"])).to_numpy()
+    cols["phase"] = derive.phase(
+        _frame(cols, ["weeks_detained", "weeks_to_release"]), cb
+    ).to_numpy()
+    cols["soon_released"] = derive.soon_released(_frame(cols, ["weeks_to_release"]), cb).to_numpy()
     design_cols = ["institution_id", "regime", "weeks_detained", "phase", *needs]
     X = contact_design(_frame(cols, design_cols), inst, prof)
     contact, contact_truth, u = _contact(seed, X, reg["where"], n_institutions, p, cb)
@@ -765,10 +766,9 @@ def generate(
         cols, ["weeks_detained", *needs, *(f"contact_{t}" for t in cb.professional_types)]
     )
     cols["detention_length_band"] = derive.detention_length_band(small, cb).to_numpy()
-    cols["n_needs"] = derive.n_needs(small, cb).to_numpy()
-    cols["complex_needs"] = np.where(
-        np.isnan(cols["n_needs"]), np.nan, (cols["n_needs"] >= 2) * 1.0
-    )
+    n_needs = derive.n_needs(small, cb)
+    cols["n_needs"] = n_needs.to_numpy()
+    cols["complex_needs"] = derive.complex_needs(small.assign(n_needs=n_needs), cb).to_numpy()
     cols["any_contact"] = derive.any_contact(small, cb).to_numpy()
     pris = _canonical(cols, "prisoners", cb)
     del cols, small
