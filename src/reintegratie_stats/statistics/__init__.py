@@ -1,7 +1,5 @@
-"""Statistics layer: pure estimators, intervals, tests and grouping helpers.
+"""Shared statistical layer: estimators and helpers used by the analysis subpackages.
 
-Sits above the codebook and data layers and below the analyses (``descriptives``,
-``bivariate``, ``multilevel``, ``multivariate``). Modules are imported by their full name
-(``from reintegratie_stats.statistics.intervals import wilson_interval``); this package
-deliberately re-exports nothing.
+Modules are imported directly (e.g. ``from reintegratie_stats.statistics.lmm import fit_lmm``);
+this package file stays a docstring so that helpers can add modules independently.
 """

@@ -24,7 +24,7 @@ from .. import derived_variables as derive
 from ..schema import Codebook, load_codebook
 from .design import contact_design, institution_covariates, preparedness_design, preparedness_terms
 from .missing import MissingSpec, apply_missing
-from .params import CONTACT_TERMS, SynthParams, _jsonable
+from .params import CONTACT_TERMS, SynthParams, jsonable
 
 __all__ = ["SynthData", "generate", "GENERATOR_VERSION"]
 
@@ -824,7 +824,7 @@ def generate(
         institutions=tables["institutions"],
         prisoners=tables["prisoners"],
         professionals=tables["professionals"],
-        truth=_jsonable(truth),
+        truth=jsonable(truth),
     )
 
 
