@@ -279,6 +279,13 @@ class Codebook:
     def disclosure_threshold(self) -> int:
         return int(self.concepts["disclosure_threshold"])
 
+    def concept_codes(self, group: str) -> tuple[Any, ...]:
+        """Codes of a concept group in codebook order, e.g. ``concept_codes("regimes")``."""
+        entry = self.concepts[group]
+        if isinstance(entry, list):
+            return tuple(item.get("code", item.get("id")) for item in entry)
+        return tuple(entry)
+
     def concept_label(self, group: str, key: str, lang: Lang = "en") -> str:
         """Label of a concept, e.g. ``concept_label("regimes", "EZV", "nl")``."""
         entry = self.concepts[group]

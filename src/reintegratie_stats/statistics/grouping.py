@@ -124,13 +124,11 @@ def among(df: pd.DataFrame, col: str | None, excluded: dict[str, int]) -> pd.Dat
 
 
 def level_order(col: str, values: Sequence[Any], cb: Codebook) -> list[Any]:
-    """Codebook order for concept/coded columns, sorted order otherwise."""
+    """Codebook order for concept columns (``concepts.concept_columns``) and coded prisoners
+    variables, sorted order otherwise."""
     seen = list(dict.fromkeys(values))
-    concept = {
-        "regime": cb.regimes,
-        "phase": cb.phases,
-        "detention_length_band": tuple(b["code"] for b in cb.detention_length_bands),
-    }.get(col)
+    group = cb.concept_columns.get(col)
+    concept = cb.concept_codes(group) if group is not None else None
     if concept is None and col in cb["prisoners"] and cb["prisoners"][col].values:
         concept = tuple(cb["prisoners"][col].values)
     if concept is not None:
