@@ -290,3 +290,29 @@ def test_docs_name_every_concept_group(cb):
     groups = [k for k in _raw("concepts") if k != "version"]
     undocumented = [g for g in groups if not re.search(rf"`{g}`", readme)]
     assert not undocumented, undocumented
+
+
+def _label_entries(node, where: str):
+    """Every mapping that holds an ``en`` label, with where it is."""
+    if isinstance(node, dict):
+        if "en" in node and isinstance(node["en"], str):
+            yield where, node
+        for k, v in node.items():
+            yield from _label_entries(v, f"{where}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            name = v.get("name", v.get("code", v.get("id", i))) if isinstance(v, dict) else i
+            yield from _label_entries(v, f"{where}[{name}]")
+
+
+def test_every_label_has_every_language(cb):
+    assert cb.languages == ("en", "nl")
+    files = [*TABLES, "concepts", "result_columns"]
+    incomplete = [
+        f"{where}: {sorted(set(cb.languages) - set(entry))}"
+        for f in files
+        for where, entry in _label_entries(_raw(f), f)
+        if not set(cb.languages) <= set(entry)
+    ]
+    assert not incomplete, incomplete[:10]
+    assert sum(1 for f in files for _ in _label_entries(_raw(f), f)) > 500  # the walk finds them

@@ -180,6 +180,11 @@ class Codebook:
 
     # --- the lists the analyses loop over -------------------------------------------------
     @property
+    def languages(self) -> tuple[str, ...]:
+        """Language codes of the labels (``en``, ``nl``); every label entry has each one."""
+        return tuple(self.concepts["languages"])
+
+    @property
     def professional_types(self) -> tuple[str, ...]:
         return tuple(self.concepts["professional_types"])
 
