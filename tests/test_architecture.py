@@ -327,12 +327,6 @@ NOT_YET_MIRRORED = {
     "multilevel.objective",
     "multilevel.optimize",
     "multilevel.results",
-    # synth/* is tested through the package API in test_synth.py and test_synth_*.py
-    "synth.api",
-    "synth.design",
-    "synth.generate",
-    "synth.missing",
-    "synth.params",
     # presentation: the report redesign replaces these modules and their tests (test_tables.py,
     # test_report.py, test_figures_*.py); the lead settles the names when merging it
     "figures.multilevel",

@@ -1,4 +1,4 @@
-"""The synthetic twin: shape, codebook validity, routing, determinism, missing data, truth."""
+"""synth.generate: shape, codebook validity, routing, determinism, sizes, truth."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ import pytest
 from reintegratie_stats.schema import load_codebook
 from reintegratie_stats.synth import (
     CONTACT_TERMS,
-    MARRule,
-    MissingSpec,
     SynthParams,
-    contact_design,
     generate,
-    institution_covariates,
     load_example,
     write_twin,
 )
@@ -185,56 +181,6 @@ def test_truth_is_json_and_complete(twin):
     assert truth["params"]["regime_shares"]["HvB"] == pytest.approx(0.35)
 
 
-def test_contact_truth_reproduces_implied_rates(twin):
-    """design @ beta + institution intercept, through the logistic link, is probation's
-    true probability; its mean is the implied rate recorded in truth."""
-    X = contact_design(twin.prisoners, twin.institutions, twin.professionals)
-    c = twin.truth["contact"]["probation"]
-    u = twin.prisoners["institution_id"].map(
-        twin.truth["contact"]["institution_intercepts"]["probation"]
-    )
-    lp = X.to_numpy() @ np.array([c["beta"][t] for t in X.columns]) + u.to_numpy()
-    assert np.mean(1 / (1 + np.exp(-lp))) == pytest.approx(c["implied_rate"], rel=1e-9)
-    cov = institution_covariates(twin.institutions, twin.professionals)
-    agg = twin.truth["institutions"]["aggregated_scores"]["facilitation"]
-    np.testing.assert_allclose(cov["facilitation"].to_numpy(), list(agg.values()))
-
-
-def test_missing_spec_mcar_and_mar():
-    spec = MissingSpec(
-        mcar={"age": 0.1, "rating_information": 0.2},
-        mar=(MARRule("prep_housing", "age", rate=0.15, slope=1.5),),
-    )
-    d = generate(seed=11, n_prisoners=4000, missing=spec)
-    full = generate(seed=11, n_prisoners=4000)
-    p = d.prisoners
-    assert p["age"].isna().mean() == pytest.approx(0.1, abs=0.025)
-    assert d.professionals["rating_information"].isna().mean() == pytest.approx(0.2, abs=0.05)
-    old = full.prisoners["age"] > full.prisoners["age"].median()
-    miss = p["prep_housing"].isna()
-    assert miss[old].mean() > 2 * miss[~old].mean()  # MAR: depends on the observed age
-    rec = d.truth["missing"]
-    assert rec["mcar"]["age"] == 0.1 and rec["mar"][0]["depends_on"] == "age"
-    assert rec["n_made_missing"]["age"] == int(p["age"].isna().sum())
-    # routed-out values are not counted as non-response and nothing else moves
-    keep = [c for c in p.columns if c not in ("age", "prep_housing")]
-    pd.testing.assert_frame_equal(p[keep], full.prisoners[keep])
-
-
-@pytest.mark.parametrize(
-    ("spec", "match"),
-    [
-        (MissingSpec(mcar={"nonsense": 0.1}), "not a variable"),
-        (MissingSpec(mcar={"prisoner_id": 0.1}), "required/id"),
-        (MissingSpec(mcar={"age": 1.5}), r"\[0, 1\)"),
-        (MissingSpec(mar=(MARRule("age", "name_of_nothing", 0.1),)), "MAR driver"),
-    ],
-)
-def test_missing_spec_errors(spec, match):
-    with pytest.raises(ValueError, match=match):
-        generate(n_prisoners=50, missing=spec)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -258,96 +204,12 @@ def test_small_and_odd_sizes():
     assert big.institutions["name"].is_unique
 
 
-def test_load_example_returns_copies():
-    a = load_example()
-    a.prisoners.loc[0, "age"] = -1.0
-    assert load_example().prisoners.loc[0, "age"] != -1.0
-
-
-def test_write_twin_rejects_unknown_format(tmp_path):
-    with pytest.raises(ValueError, match="fmt"):
-        write_twin(generate(n_prisoners=20), tmp_path, fmt="xlsx")  # type: ignore[arg-type]
-
-
 @pytest.mark.parametrize("table", ["institutions", "prisoners", "professionals"])
 def test_tables_pass_the_validator(twin, table):
     from reintegratie_stats.validate import validate
 
     report = validate(twin.tables[table], table, institutions=twin.institutions)
     assert report.valid, report.to_summary()
-
-
-def test_validator_passes_with_missing_data():
-    from reintegratie_stats.validate import validate
-
-    spec = MissingSpec(mcar={"sat_probation": 0.2, "visits_children": 0.1, "age": 0.05})
-    d = generate(seed=4, n_prisoners=600, missing=spec)
-    for table, df in d.tables.items():
-        report = validate(df, table, institutions=d.institutions)
-        assert report.valid, report.to_summary()
-
-
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "dta", "sav"])
-def test_write_twin_round_trips(tmp_path, fmt):
-    from reintegratie_stats.io import read_table
-
-    d = generate(seed=8, n_prisoners=300, missing=MissingSpec(mcar={"sat_mentor": 0.3}))
-    paths = write_twin(d, tmp_path, fmt=fmt)
-    assert paths["prisoners"].name == f"prisoners.{fmt}"
-    for table, df in d.tables.items():
-        back = read_table(paths[table], table).data
-        pd.testing.assert_frame_equal(back[df.columns], df, check_dtype=False)
-    assert json.loads(paths["truth"].read_text())["generator"]["seed"] == 8
-
-
-def test_write_twin_sav_with_dutch_mapping_round_trips(tmp_path):
-    """Research-team names, labels and missing codes; read back with the same mapping."""
-    import pyreadstat
-
-    from reintegratie_stats.io import read_table
-
-    mapping = CB.path / "mappings" / "example_nl.yaml"
-    d = generate(seed=9, n_prisoners=300, missing=MissingSpec(mcar={"age": 0.1}))
-    paths = write_twin(d, tmp_path, fmt="sav", mapping=mapping)
-    raw, meta = pyreadstat.read_sav(paths["prisoners"], user_missing=True)
-    assert "prisoner_id" not in raw.columns  # Dutch names, not the canonical ones
-    assert meta.missing_ranges  # user-missing codes are declared
-    for table, df in d.tables.items():
-        back = read_table(paths[table], table, mapping=mapping).data
-        pd.testing.assert_frame_equal(back[df.columns], df, check_dtype=False)
-
-
-def test_sav_user_missing_codes(tmp_path):
-    """Routed-out questions get -3 (not applicable), item non-response -1 (don't know)."""
-    import pyreadstat
-
-    d = generate(seed=10, n_prisoners=400, missing=MissingSpec(mcar={"sat_probation": 0.3}))
-    paths = write_twin(d, tmp_path, fmt="sav", nonresponse="dont_know")
-    raw, meta = pyreadstat.read_sav(paths["prisoners"], user_missing=True)
-    no_contact = d.prisoners["contact_probation"] == 0
-    nonresp = (d.prisoners["contact_probation"] == 1) & d.prisoners["sat_probation"].isna()
-    assert nonresp.sum() > 10
-    assert (raw.loc[no_contact.to_numpy(), "sat_probation"] == -3).all()
-    assert (raw.loc[nonresp.to_numpy(), "sat_probation"] == -1).all()
-    labels = meta.variable_value_labels["sat_probation"]
-    assert labels[-3] == "not applicable" and labels[-1] == "don't know"
-
-
-@pytest.mark.parametrize(
-    ("change", "match"),
-    [
-        ({"regime_shares": {"HvB": 1.0}}, "regime_shares must have the keys"),
-        ({"need_rates": {d: 1.0 for d in CB.domains}}, "strictly between 0 and 1"),
-        ({"contact_eta_loading": {t: 1.0 for t in CB.professional_types}}, "probation"),
-        ({"female_share": 1.5}, "female_share"),
-        ({"contact_institution_corr": 1.0}, "correlations"),
-        ({"prep_factor_rho": 1.0}, "prep_factor_rho"),
-        ({"prep_factor_rho": -0.1}, "prep_factor_rho"),
-    ],
-)
-def test_bad_params_are_named(change, match):
-    with pytest.raises(ValueError, match=match):
-        replace(SynthParams(), **change)
 
 
 def test_single_institution_and_uncalibrated():
