@@ -36,6 +36,13 @@ PENDING_REPORT_REDESIGN_PRIVATE = {
     ("reporting.steps_multivariate", "reporting.steps", "_generic"),
     ("reporting.steps_multivariate", "reporting.steps", "_say"),
 }
+# Known violations in multivariate/, which the inference branch (inference-lmm) rewrites now;
+# fixing them here would only conflict with it. THE LEAD FIXES THEM AFTER MERGING IT and deletes
+# these entries (the mutual lazy import goes if _lme4.fit_lme4 returns the fields and mixed()
+# builds the MixedResults; _to_patsy_frame becomes statistics.lmm.patsy_frame there).
+PENDING_INFERENCE_LMM_CYCLES = {frozenset({"multivariate.mixed", "multivariate._lme4"})}
+PENDING_INFERENCE_LMM_PRIVATE = {("multivariate._base", "multivariate._design", "_to_patsy_frame")}
+
 # Modules the layer table names that arrive with the report redesign (codebook ``labels``,
 # data-layer ``disclosure``); the lead deletes this set when merging it.
 PENDING_REPORT_REDESIGN_MODULES = {"labels", "disclosure"}
@@ -228,7 +235,7 @@ def _cycles() -> set[frozenset[str]]:
 
 
 def test_no_import_cycles():
-    bad = _cycles() - PENDING_REPORT_REDESIGN_CYCLES
+    bad = _cycles() - PENDING_REPORT_REDESIGN_CYCLES - PENDING_INFERENCE_LMM_CYCLES
     assert not bad, f"import cycles: {[sorted(c) for c in bad]}"
 
 
@@ -242,7 +249,7 @@ def _private_imports() -> set[tuple[str, str, str]]:
 
 
 def test_no_private_name_imported_across_modules():
-    bad = _private_imports() - PENDING_REPORT_REDESIGN_PRIVATE
+    bad = _private_imports() - PENDING_REPORT_REDESIGN_PRIVATE - PENDING_INFERENCE_LMM_PRIVATE
     assert not bad, "private names imported from another module: " + ", ".join(
         f"{m} imports {n} from {t}" for m, t, n in sorted(bad)
     )
@@ -278,15 +285,24 @@ def test_private_modules_are_used_only_inside_their_package():
     assert not bad, bad
 
 
-def test_pending_report_redesign_entries_still_exist():
+def test_pending_entries_still_exist():
     # The lists above are an expected-failure list; an entry that no longer fails must go.
+    cycles = _cycles()
     gone = (
         [e for e in PENDING_REPORT_REDESIGN_UPWARD if e not in _upward()]
-        + [sorted(c) for c in PENDING_REPORT_REDESIGN_CYCLES if c not in _cycles()]
-        + [e for e in PENDING_REPORT_REDESIGN_PRIVATE if e not in _private_imports()]
+        + [
+            sorted(c)
+            for c in PENDING_REPORT_REDESIGN_CYCLES | PENDING_INFERENCE_LMM_CYCLES
+            if c not in cycles
+        ]
+        + [
+            e
+            for e in PENDING_REPORT_REDESIGN_PRIVATE | PENDING_INFERENCE_LMM_PRIVATE
+            if e not in _private_imports()
+        ]
         + [m for m in PENDING_REPORT_REDESIGN_MODULES if m in {x.split(".")[0] for x in MODULES}]
     )
-    assert not gone, f"fixed: delete these from the PENDING_REPORT_REDESIGN lists: {gone}"
+    assert not gone, f"fixed: delete these from the PENDING_* lists: {gone}"
 
 
 @pytest.mark.parametrize(

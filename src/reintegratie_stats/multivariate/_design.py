@@ -55,7 +55,7 @@ def split_random(formula: str) -> tuple[str, list[tuple[str, str]]]:
     return fixed, random
 
 
-def to_patsy_frame(df: pd.DataFrame) -> pd.DataFrame:
+def _to_patsy_frame(df: pd.DataFrame) -> pd.DataFrame:
     # patsy does not know pandas' string dtype (pandas 3 default); give it plain objects.
     out = {}
     for c in df.columns:
@@ -93,7 +93,7 @@ def listwise(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int,
             f"no complete rows: all {len(data)} rows have a missing value "
             f"(most often in {worst!r}: {excluded_by.get(worst, 0)} rows)"
         )
-    return to_patsy_frame(sub.loc[keep]), n_excluded, excluded_by
+    return _to_patsy_frame(sub.loc[keep]), n_excluded, excluded_by
 
 
 @dataclass

@@ -7,12 +7,15 @@ otherwise calls pymer4's ``Lmer`` directly. R and pymer4 are imported only here,
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._design import make_design
+
+if TYPE_CHECKING:
+    from .mixed import MixedResults
 
 __all__ = ["fit_lme4"]
 
@@ -34,16 +37,15 @@ def _import_pymer4():
 
 def fit_lme4(
     formula: str, fixed: str, group: str, data: pd.DataFrame, *, reml: bool
-) -> dict[str, Any]:
+) -> MixedResults:
     """Fit with lme4 on the patsy design (so the coding and the term names are ours).
-
-    Returns the fields of a :class:`~reintegratie_stats.multivariate.mixed.MixedResults`
-    (``mixed`` builds it, so this backend does not import its caller).
 
     The fixed-effects model matrix is built in Python and handed to R as numeric columns
     ``b1..bk`` with ``y ~ 0 + b1 + ... + bk + (1 | g)``: patsy syntax such as ``C(sex)``
     never reaches R, and lme4 estimates exactly the parameters MixedLM estimates.
     """
+    from .mixed import MixedResults
+
     Lmer = _import_pymer4()
     d = make_design(fixed, data, extra_columns=(group,))
     names = list(d.names)
@@ -62,7 +64,7 @@ def fit_lme4(
     group_var = float(rv.loc[rv.index != "Residual", "Var"].iloc[0])
     resid_var = float(rv.loc["Residual", "Var"])
     est = "REML" if reml else "ML"
-    return dict(
+    return MixedResults(
         params=pd.Series(coefs["Estimate"].to_numpy()[idx], index=names, name="params"),
         cov=pd.DataFrame(vc[np.ix_(idx, idx)], index=names, columns=names),
         nobs=len(frame),

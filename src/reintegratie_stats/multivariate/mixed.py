@@ -102,7 +102,7 @@ def mixed(
             raise ValueError(
                 f"backend='lme4' here fits a random intercept only; got ({expr} | {group})"
             )
-        return MixedResults(**fit_lme4(formula, fixed, group, data, reml=reml))
+        return fit_lme4(formula, fixed, group, data, reml=reml)
     import statsmodels.api as sm
 
     d = make_design(fixed, data, extra_columns=(group,))
