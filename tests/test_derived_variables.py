@@ -31,7 +31,9 @@ def _changed_codebook(tmp_path: Path, edit) -> object:
     shutil.copytree(YAML_DIR, d)
     concepts = yaml.safe_load((d / "concepts.yaml").read_text(encoding="utf-8"))
     edit(concepts)
-    (d / "concepts.yaml").write_text(yaml.safe_dump(concepts, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (d / "concepts.yaml").write_text(
+        yaml.safe_dump(concepts, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return load_codebook(d)
 
 
@@ -123,7 +125,8 @@ def test_basic_domains_follow_since_in_the_codebook(tmp_path):
 def test_complex_needs_threshold(cb):
     df = pd.DataFrame({"n_needs": [0.0, 1.0, 2.0, 5.0, NA]})
     assert _na(dv.complex_needs(df, cb)) == [0.0, 0.0, 1.0, 1.0, None]
-    assert "n_needs >= 2" in cb["prisoners"]["complex_needs"].derivation
+    assert f"n_needs >= {dv.COMPLEX_NEEDS_MIN}" in cb["prisoners"]["complex_needs"].derivation
+    assert f"{dv.COMPLEX_NEEDS_MIN} or more" in cb["prisoners"]["complex_needs"].label("en")
 
 
 def test_any_contact_by_hand(cb):

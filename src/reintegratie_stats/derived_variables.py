@@ -25,6 +25,7 @@ import pandas as pd
 from .schema import Codebook, load_codebook
 
 __all__ = [
+    "COMPLEX_NEEDS_MIN",
     "add_derived",
     "complex_needs",
     "any_contact",
