@@ -175,6 +175,26 @@ def test_tidy_functions_default_to_the_r_design(data, ref):
     _close(st.set_index("regime").loc[rs["regime"], "ci_low"], rs["ci_low"], "strata")
 
 
+def test_design_rates_is_svyby(data, ref):
+    rd = ref["designs"]["strata"]
+    r = DB.design_rates(
+        data,
+        ["contact_casemanager", "contact_care"],
+        by="regime",
+        weight="weight",
+        strata="stratum",
+    )
+    for b in rd["by_regime"]:
+        got = r[r["variable"] == b["variable"]].set_index("regime").loc[b["regime"]]
+        for k in ("rate", "se", "ci_low", "ci_high", "df"):
+            _close(got[k], b[k], (b["variable"], k))
+        # df = PSUs with a member of the group minus the strata they are in
+        assert ((got["n_psu"] - got["df"]).between(1, 4)).all()
+    assert "4 strata (stratum)" in r.attrs["design"]
+    overall = DB.design_rates(data, ["contact_casemanager"], weight="weight")
+    _close(overall["se"], ref["designs"]["cluster"]["rates"][0]["se"], "overall se")
+
+
 def test_kish_stays_a_named_option(data):
     w = data["weight"]
     k = contact_rates(data, types=["mentor"], weight="weight", weights_method="kish").iloc[0]
