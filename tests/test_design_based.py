@@ -349,3 +349,20 @@ def test_live_r_reproduces_the_fixture(tmp_path, data):
     live = json.loads((tmp_path / "survey_twin.json").read_text())
     for name, spec in DESIGNS.items():
         check_against(live["designs"][name], data, spec)
+
+
+def test_zero_cell_keeps_haldane_with_its_reason():
+    rng = np.random.default_rng(3)
+    n = 520
+    d = pd.DataFrame(
+        {
+            "institution_id": np.repeat([f"PI{i:02d}" for i in range(26)], 20),
+            "weight": rng.uniform(0.5, 2.0, n),
+            "need_id": rng.binomial(1, 0.3, n).astype(float),
+        }
+    )
+    d["contact_care"] = np.where(d["need_id"] == 1, 0.0, rng.binomial(1, 0.3, n))
+    r = needs_vs_contact(d, needs=["id"], types=["care"], weight="weight").iloc[0]
+    assert r["or_correction"] == "haldane (Kish-rescaled interval)"
+    assert np.isfinite(r["ci_low"]) and r["test"].startswith("rao-scott F")
+    assert np.isfinite(r["p_value"]) and r["p_value"] < 1e-6
