@@ -363,6 +363,7 @@ NOT_YET_MIRRORED = {
 #: Test files that check more than one module (an end-to-end property), by design.
 CROSS_MODULE_TESTS = {
     "test_architecture.py",
+    "test_disclosure_attack.py",  # an attacker on the published tables of the whole report
     "test_multilevel_parity.py",  # native GLMM stages vs lme4
     "test_multilevel_recovery.py",  # truth recovered from the twin
     "test_multivariate_synth.py",

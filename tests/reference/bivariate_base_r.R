@@ -1,4 +1,4 @@
-# Reference values from base R (stats) for tests/test_stats_util.py::test_against_base_r.
+# Reference values from base R (stats) for tests/test_statistics_tests.py::test_against_base_r_fixture.
 # Run: Rscript tests/reference/bivariate_base_r.R  (writes bivariate_base_r.json beside this file)
 suppressPackageStartupMessages(library(jsonlite))
 set.seed(2019)  # not used by the computations below; kept for the convention
