@@ -180,7 +180,7 @@ class ModelResults:
             )
         lines.append(stats_line)
         lines.append(f"Covariance type: {self.cov_type}")
-        tab = self.to_frame().set_index("term")
+        tab = ModelResults.to_frame(self).set_index("term")  # the six numeric columns
         stat = "t" if self.use_t and self.df_resid is not None else "z"
         tab.columns = ["coef", "std err", stat, "P>|" + stat + "|", "[0.025", "0.975]"]
         lines.append(tab.to_string(float_format=lambda x: f"{x:.4f}"))

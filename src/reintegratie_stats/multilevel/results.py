@@ -123,6 +123,17 @@ class GLMMResult(ModelResults):
         vu = float(self.variance_components.sum())
         return float(np.exp(np.sqrt(2.0 * vu) * stats.norm.ppf(0.75)))
 
+    def conf_int_variance(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Profile-likelihood intervals for the SD, variance, ICC and median odds ratio.
+
+        As lme4's ``confint(fit, parm = "theta_", method = "profile")`` (lower bound 0 when
+        the profile stays within the cut-off down to a zero variance); see
+        :func:`reintegratie_stats.multilevel.profile.conf_int_variance`. Native backend only.
+        """
+        from .profile import conf_int_variance
+
+        return conf_int_variance(self, alpha=alpha)
+
     @property
     def singular(self) -> bool:
         return self.convergence.singular
@@ -143,6 +154,7 @@ class GLMMResult(ModelResults):
             f"singular: {conv.singular}"
         )
         rand += [f"  ! {m}" for m in conv.messages]
+        rand += [f"  flag {t}: {f}" for t, f in self.term_flags().items() if f]
         return "\n".join(base[:3] + rand + base[3:])
 
     def __repr__(self) -> str:
