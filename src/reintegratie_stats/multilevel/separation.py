@@ -43,6 +43,10 @@ __all__ = ["SeparationResult", "detect_separation"]
 
 #: An LP optimum above this (on columns scaled to max |x| = 1, box |b| <= 1) counts as positive.
 LP_TOL = 1e-7
+#: Above this many rows a seeded random subsample is checked first: if it has the full
+#: column rank and is not separated, neither are all rows (adding rows only shrinks the cone
+#: ``C``), and the LPs on all rows are skipped. Otherwise the check runs on all rows.
+SCREEN_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -138,46 +142,85 @@ def detect_separation(
     names = [f"x{j}" for j in range(p)] if names is None else [str(v) for v in names]
     if len(names) != p:
         raise ValueError(f"names has {len(names)} entries for {p} columns")
+    if n > SCREEN_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(n, SCREEN_ROWS, replace=False))
+        Xs_, ys_ = X[rows], y[rows]
+        if _rank(Xs_) == _rank(X):
+            sub = _detect(Xs_, ys_, names, first_only=True)
+            if not sub.separation:
+                return sub
+    return _detect(X, y, names)
+
+
+def _null_space(M: np.ndarray) -> np.ndarray:
+    """Orthonormal basis (columns) of ``{b : M b = 0}``, from the eigenvectors of ``M'M``.
+
+    ``M'M`` is p x p, so this costs nothing next to an SVD of the n x p matrix; exact
+    collinearity gives eigenvalues at rounding level, far below the relative threshold.
+    """
+    k = M.shape[1]
+    if M.shape[0] == 0:
+        return np.eye(k)
+    ev, vec = np.linalg.eigh(M.T @ M)
+    return vec[:, ev <= max(ev.max(), 1e-300) * 1e-10]
+
+
+def _rank(X: np.ndarray) -> int:
+    return X.shape[1] - _null_space(X / np.maximum(np.abs(X).max(axis=0), 1e-300)).shape[1]
+
+
+def _detect(
+    X: np.ndarray, y: np.ndarray, names: list[str], first_only: bool = False
+) -> SeparationResult:
+    n, p = X.shape
     scale = np.max(np.abs(X), axis=0)
     scale[scale == 0] = 1.0
     Xs = X / scale
     A = (2.0 * y - 1.0)[:, None] * Xs
     # exclude directions with X b = 0 (collinear columns): they leave the likelihood unchanged
-    _, sv, vt = np.linalg.svd(Xs, full_matrices=False)
-    rank = int(np.sum(sv > sv[0] * max(n, p) * np.finfo(float).eps)) if sv.size else 0
-    eq = vt[rank:].T if rank < p else None
-    if eq is not None and eq.shape[1] == 0:
-        eq = None
-    # 1. any separation at all: max sum_i s_i x_i'b over the cone
-    fsum, bsum = _lp(-A.sum(axis=0), A, eq)
+    eq = _null_space(Xs)
+    eq = eq if eq.shape[1] else None
     infinite = pd.Series(0, index=names, dtype=int, name="infinite")
-    if -fsum <= LP_TOL or not np.any(A @ bsum > LP_TOL):
+    # 1. the rows that some direction in the cone separates (its maximal support S): the sum
+    #    of two cone directions is in the cone, so maximise over rows not yet in S until no
+    #    new row appears (usually one or two LPs)
+    S = np.zeros(n, dtype=bool)
+    agg = np.zeros(p)
+    while not S.all():
+        f, b = _lp(-A[~S].sum(axis=0), A, eq)
+        new = (A @ b > LP_TOL) & ~S
+        if -f <= LP_TOL or not new.any():
+            break
+        if first_only:  # a separated subsample: the caller checks all rows
+            return SeparationResult(True, "unknown", infinite, 0, np.zeros(p))
+        S |= A @ b > LP_TOL
+        agg += b
+    if not S.any():
         return SeparationResult(False, "none", infinite, 0, np.zeros(p))
-    # 2. which coefficients can diverge, and in which direction
+    # 2. the cone is {b : A_S b >= 0, A_notS b = 0}: parametrise b = N c over the null space
+    #    of the overlapping rows (and of X's collinearity) and solve 2p small LPs on S only
+    M = A[~S] if eq is None else np.vstack([A[~S], eq.T])
+    N = _null_space(M)
+    AS = A[S] @ N
+    box = np.vstack([N, -N])  # |N c| <= 1
+    a_ub = np.vstack([-AS, box])
+    b_ub = np.r_[np.zeros(AS.shape[0]), np.ones(2 * p)]
     for j in range(p):
-        c = np.zeros(p)
-        c[j] = -1.0
-        up = -_lp(c, A, eq)[0]
-        c[j] = 1.0
-        down = _lp(c, A, eq)[0]
+        vals = []
+        for sign in (-1.0, 1.0):
+            res = optimize.linprog(
+                sign * N[j],
+                A_ub=a_ub,
+                b_ub=b_ub,
+                bounds=[(None, None)] * N.shape[1],
+                method="highs",
+            )
+            vals.append(res.fun if res.status == 0 else 0.0)
+        up, down = -vals[0], vals[1]  # max and min of b_j over the cone
         if up > LP_TOL or down < -LP_TOL:
             infinite.iloc[j] = 1 if up >= -down else -1
-    # 3. complete separation: a direction with every s_i x_i'b > 0 (max t, A b >= t, t <= 1)
-    At = np.hstack([A, -np.ones((n, 1))])
-    eq_t = None if eq is None else np.vstack([eq, np.zeros((1, eq.shape[1]))])
-    res = optimize.linprog(
-        np.r_[np.zeros(p), -1.0],
-        A_ub=-At,
-        b_ub=np.zeros(n),
-        A_eq=None if eq_t is None else eq_t.T,
-        b_eq=None if eq_t is None else np.zeros(eq_t.shape[1]),
-        bounds=[(-1.0, 1.0)] * p + [(None, 1.0)],
-        method="highs",
-    )
-    complete = bool(res.status == 0 and -res.fun > LP_TOL)
-    direction = bsum / scale
+    direction = agg / scale
     direction = direction / np.max(np.abs(direction))
-    n_sep = int(np.sum(A @ bsum > LP_TOL))
     return SeparationResult(
-        True, "complete" if complete else "quasi-complete", infinite, n_sep, direction
+        True, "complete" if S.all() else "quasi-complete", infinite, int(S.sum()), direction
     )
