@@ -87,3 +87,21 @@ def test_profile_needs_native_fit(fits):
         r.conf_int_variance()
     with pytest.raises(ValueError, match="alpha"):
         fits["small_laplace"].conf_int_variance(alpha=1.5)
+
+
+def test_variance_intervals_tidy_frame_for_the_family_models():
+    from reintegratie_stats import multilevel as M
+    from reintegratie_stats import synth
+    from reintegratie_stats.multilevel.profile import variance_intervals
+
+    ex = synth.load_example()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ms = M.family_models(ex.prisoners, ex.institutions, outcomes=("any_video_calls",))
+        tab = variance_intervals(ms.models)
+    assert len(tab) == 4 * len(ms.models)
+    sd = tab[tab.parameter == "sd"].set_index("model")
+    # every interval contains its estimate; the singular / penalised fits start at 0
+    assert ((sd.ci_low <= sd.estimate) & (sd.estimate <= sd.ci_high)).all()
+    assert sd.loc["institutional", "note"] == "penalised fit (separation)"
+    assert sd.loc["institutional", "ci_low"] == 0.0

@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,7 +45,7 @@ from .objective import Objective, make_objective
 if TYPE_CHECKING:  # pragma: no cover
     from .results import GLMMResult
 
-__all__ = ["profile_deviance", "conf_int_variance"]
+__all__ = ["profile_deviance", "conf_int_variance", "variance_intervals"]
 
 _LATENT_VAR = np.pi**2 / 3
 
@@ -221,3 +222,42 @@ def conf_int_variance(result: GLMMResult, alpha: float = 0.05, xtol: float = 1e-
             for name, f in trans.items()
         ]
     )
+
+
+def variance_intervals(
+    models: Mapping[tuple[str, str], GLMMResult], alpha: float = 0.05
+) -> pd.DataFrame:
+    """Tidy profile intervals of the variance part for a set of fits (e.g. ``ModelSet.models``).
+
+    Parameters
+    ----------
+    models : mapping
+        ``(outcome, model) -> GLMMResult`` (native backend).
+    alpha : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``outcome``, ``model`` and the :func:`conf_int_variance` columns, four rows per fit;
+        a fit that cannot be profiled gets rows with NaN bounds and the reason in ``note``.
+    """
+    out = []
+    for (outcome, model), res in models.items():
+        try:
+            ci = conf_int_variance(res, alpha=alpha)
+            ci["note"] = "penalised fit (separation)" if res.penalized else ""
+        except (ValueError, RuntimeError, ArithmeticError) as err:
+            ci = pd.DataFrame(
+                {
+                    "parameter": ["sd", "variance", "icc", "median_odds_ratio"],
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "level": 1 - alpha,
+                    "method": "profile",
+                    "note": str(err),
+                }
+            )
+        ci.insert(0, "model", model)
+        ci.insert(0, "outcome", outcome)
+        out.append(ci)
+    return pd.concat(out, ignore_index=True)
