@@ -108,7 +108,7 @@ def test_penalised_fit_matches_bglmer(key, nagq):
     assert m.llf == pytest.approx(ref["logLik"], abs=1e-3)
     f = m.to_frame().set_index("term")["flag"]
     assert f["z"].startswith("separation") and f["Intercept"].startswith("separation")
-    assert f["x"].startswith("penalised fit")
+    assert f["x"].startswith("penalised model")
 
 
 def test_ml_fit_diverges_and_is_flagged_when_ignored():

@@ -309,6 +309,8 @@ def _fit_ladder(
             e["odds_ratio"] = np.exp(e["estimate"])
             e["or_low"] = np.exp(e["ci_low"])
             e["or_high"] = np.exp(e["ci_high"])
+        if "flag" in e.columns:  # last, after the odds ratios: a text column
+            e["flag"] = e.pop("flag")
         ests.append(e)
         prev = m
     return rows, ests, models

@@ -98,8 +98,7 @@ class GLMMResult(ModelResults):
             b, s = float(self.params[t]), float(bse[t])
             if out[t] == "" and np.isfinite(b) and (abs(b) > max_abs_coef or not s <= max_se):
                 out[t] = (
-                    f"diverging estimate (|coef| {abs(b):.3g}, SE {s:.3g}): possible separation, "
-                    "not a meaningful estimate"
+                    f"diverging estimate (|coef| {abs(b):.3g}, SE {s:.3g}): possible separation"
                 )
         return out
 
@@ -306,11 +305,11 @@ def build_glmm_result(
             )
         )
         for n in names:
-            flags[n] = "penalised fit: normal prior on the fixed effects (model has separation)"
+            flags[n] = "penalised model (separation): normal priors on the fixed effects"
         for n in lp_terms or diverged:
             flags[n] = (
-                "separation: maximum likelihood estimate infinite; penalised estimate, normal "
-                f"prior SD {float(obj.prior_sd[names.index(n)]):g}"
+                "separation: ML estimate infinite; penalised (normal prior SD "
+                f"{float(obj.prior_sd[names.index(n)]):g})"
             )
     elif sep or lp_terms:
         msgs.append(
@@ -323,7 +322,7 @@ def build_glmm_result(
             )
         )
         for n in sorted(set(sep) | set(lp_terms)):
-            flags[n] = "separation: diverging estimate, not a meaningful estimate"
+            flags[n] = "separation: diverging estimate, not meaningful"
     u, H = obj.modes(opt.x) if obj.modes is not None else conditional_modes(design, opt.x)
     re = ranef_frame(
         design.group, design.group_levels, design.group_sizes, sigma * u, sigma / np.sqrt(H)
