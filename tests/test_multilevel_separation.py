@@ -206,3 +206,24 @@ def test_bad_control_values_are_named():
         GLMMControl(separation="drop")
     with pytest.raises(ValueError, match="prior_sd"):
         GLMMControl(prior_sd=0)
+
+
+def test_numerical_failure_of_the_ml_path_falls_back_to_the_penalised_fit(monkeypatch):
+    import importlib
+
+    G = importlib.import_module("reintegratie_stats.multilevel.glmer")  # the module
+
+    real = G.optimize_glmm
+
+    def failing(obj, start=None, control=None):
+        if obj.prior_sd is None:
+            raise FloatingPointError("conditional modes did not converge")
+        return real(obj, start=start, control=control)
+
+    monkeypatch.setattr(G, "optimize_glmm", failing)
+    df = _sep()[lambda d: d.z == 1]  # the groups with the facility: no separation
+    m = _fit("y ~ x + w + (1 | g)", df)
+    assert m.penalized and "conditional modes" in m.extra["ml_failure"]
+    assert (m.to_frame()["flag"] != "").all()
+    with pytest.raises(FloatingPointError):
+        _fit("y ~ x + w + (1 | g)", df, control=GLMMControl(separation="not_estimable"))

@@ -125,7 +125,16 @@ def _fit_native(
         # Newton path is where "conditional modes did not converge" comes from)
         return _fit_penalised(design, nagq, control, sep, ())
     obj = make_objective(design, nagq=nagq)
-    opt = optimize_glmm(obj, start=start, control=control)
+    try:
+        opt = optimize_glmm(obj, start=start, control=control)
+    except (FloatingPointError, np.linalg.LinAlgError) as err:
+        # a numerical failure of the ML path (e.g. estimates running off towards a boundary
+        # the LP check does not see); the penalised likelihood has a finite optimum
+        if control.separation != "penalize":
+            raise
+        res = _fit_penalised(design, nagq, control, sep, ())
+        res.extra["ml_failure"] = f"maximum likelihood fit failed ({err}); penalised refit"
+        return res
     res = build_glmm_result(design, obj, opt, control, separation=sep, apply=False)
     diverged = tuple(res.extra["separation_terms"])
     if diverged and control.separation == "penalize":
