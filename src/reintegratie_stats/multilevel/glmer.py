@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .ddf import DDF_METHODS, between_within_df
 from .design import GLMMDesign, glmm_design
 from .objective import make_objective
 from .optimize import GLMMControl, optimize_glmm
@@ -32,6 +33,7 @@ from .separation import SeparationResult, detect_separation
 __all__ = ["glmer"]
 
 Backend = Literal["native", "lme4", "bayes"]
+DDF = Literal["asymptotic", "between-within"]
 
 
 def glmer(
@@ -42,6 +44,7 @@ def glmer(
     nagq: int = 1,
     control: GLMMControl | None = None,
     start: np.ndarray | None = None,
+    ddf: DDF = "asymptotic",
 ) -> GLMMResult:
     """Fit a two-level logistic model with lme4 formula syntax.
 
@@ -65,6 +68,11 @@ def glmer(
         Optimiser options and what to do on convergence / boundary / separation problems.
     start : ndarray, optional
         Starting ``(theta, beta)`` (native backend).
+    ddf : {"asymptotic", "between-within"}
+        Reference distribution of the Wald tests and intervals: ``"asymptotic"`` is lme4's
+        z (normal); ``"between-within"`` uses Student's t with the between-within degrees of
+        freedom of :func:`reintegratie_stats.multilevel.ddf.between_within_df` (with 26
+        institutions and 6 group-level parameters, 20 df for an institution score).
 
     Returns
     -------
@@ -90,18 +98,27 @@ def glmer(
             f"glmer fits family='binomial' (logit); got {family!r}. Use multilevel.lmer for a "
             "linear random-intercept model"
         )
+    if ddf not in DDF_METHODS:
+        raise ValueError(f"ddf must be one of {sorted(DDF_METHODS)}, got {ddf!r}")
     if backend == "native":
         design = glmm_design(formula, data, family=family)
-        return _fit_native(design, nagq, control or GLMMControl(), start)
-    if backend == "lme4":
+        res = _fit_native(design, nagq, control or GLMMControl(), start)
+    elif backend == "lme4":
         from .lme4 import glmer_lme4
 
-        return glmer_lme4(formula, data, family=family, nagq=nagq)
-    if backend == "bayes":
+        res = glmer_lme4(formula, data, family=family, nagq=nagq)
+    elif backend == "bayes":
         from .alternatives import glmer_bayes
 
-        return glmer_bayes(formula, data)
-    raise ValueError(f"backend must be 'native', 'lme4' or 'bayes', got {backend!r}")
+        res = glmer_bayes(formula, data)
+    else:
+        raise ValueError(f"backend must be 'native', 'lme4' or 'bayes', got {backend!r}")
+    if ddf == "between-within":
+        design = design if backend == "native" else glmm_design(formula, data, family=family)
+        df = between_within_df(design.X, design.groups, design.x_names)
+        res.df_terms = df.reindex(res.params.index)
+        res.df_method = DDF_METHODS[ddf]
+    return res
 
 
 def _prior_sd(design: GLMMDesign, control: GLMMControl) -> np.ndarray:
