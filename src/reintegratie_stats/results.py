@@ -208,7 +208,7 @@ class ModelResults:
             )
         lines.append(stats_line)
         lines.append(f"Covariance type: {self.cov_type}")
-        tab = self.to_frame().set_index("term")
+        tab = ModelResults.to_frame(self).set_index("term")  # without subclasses' text columns
         t_based = self.df_terms is not None or (self.use_t and self.df_resid is not None)
         stat = "t" if t_based else "z"
         cols = ["coef", "std err", stat, "P>|" + stat + "|", "[0.025", "0.975]"]

@@ -51,6 +51,11 @@ __all__ = [
 ]
 
 GROUP = "institution_id"
+PROBLEM_COLUMNS = ("outcome", "model", "error", "message")
+#: Failures of one fit that must not take the other outcomes of a step down with them
+#: (numerical failures such as "conditional modes did not converge", a check set to "raise",
+#: or data that cannot carry the model, such as an outcome that never varies).
+_FIT_ERRORS = (ArithmeticError, np.linalg.LinAlgError, RuntimeError, ValueError)
 #: Individual controls of the chapter-4 models (used where present in the data).
 DEFAULT_CONTROLS: tuple[str, ...] = ("age", "sex", "weeks_detained", "prior_convictions")
 
@@ -210,20 +215,29 @@ class ModelSet:
     table : pandas.DataFrame
         One row per (outcome, model): ``outcome``, ``model``, ``nobs``, ``n_excluded``,
         ``n_groups``, ``llf``, ``aic``, ``bic``, ``variance``, ``icc``, ``median_odds_ratio``,
-        ``singular``, ``lrt_statistic``, ``lrt_df``, ``lrt_p_value`` (vs the previous model).
+        ``singular``, ``penalized`` (separation: penalised fit, see ``GLMMControl.separation``),
+        ``lrt_statistic``, ``lrt_df``, ``lrt_p_value`` (vs the previous model).
     estimates : pandas.DataFrame
         One row per (outcome, model, term): the :func:`ModelResults.to_frame` columns plus
-        ``odds_ratio``, ``or_low``, ``or_high``.
+        ``odds_ratio``, ``or_low``, ``or_high``; its ``flag`` column names separated or
+        penalised terms (:meth:`GLMMResult.term_flags`).
     models : dict
         ``(outcome, model) -> GLMMResult``.
     aggregation : pandas.DataFrame, optional
         :func:`aggregation_stats` of the scores used.
+    problems : pandas.DataFrame
+        One row per model that could not be fitted: ``outcome``, ``model``, ``error``,
+        ``message``. The other outcomes (and the models of the same outcome fitted before the
+        failure) stay in ``table`` and ``estimates``; a report should print this table.
     """
 
     table: pd.DataFrame
     estimates: pd.DataFrame
     models: dict[tuple[str, str], GLMMResult] = field(default_factory=dict)
     aggregation: pd.DataFrame | None = None
+    problems: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(PROBLEM_COLUMNS))
+    )
 
 
 def _standardise(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
@@ -242,6 +256,7 @@ def _fit_ladder(
     ladder: list[tuple[str, list[str]]],
     nagq: int,
     backend: str,
+    problems: list[dict],
 ) -> tuple[list[dict], list[pd.DataFrame], dict]:
     allvars = [outcome, GROUP, *ladder[-1][1]]
     complete = data[allvars].notna().all(axis=1)
@@ -251,7 +266,20 @@ def _fit_ladder(
     prev = None
     for name, terms in ladder:
         rhs = " + ".join(terms) if terms else "1"
-        m = glmer(f"{outcome} ~ {rhs} + (1 | {GROUP})", d, nagq=nagq, backend=backend)
+        try:
+            m = glmer(f"{outcome} ~ {rhs} + (1 | {GROUP})", d, nagq=nagq, backend=backend)
+        except _FIT_ERRORS as err:
+            # the larger models of this outcome would fail the same way or lack their LRT
+            # reference; record the failure and keep what was fitted
+            problems.append(
+                {
+                    "outcome": outcome,
+                    "model": name,
+                    "error": type(err).__name__,
+                    "message": str(err),
+                }
+            )
+            break
         models[(outcome, name)] = m
         t = lrt(prev, m) if prev is not None and m.llf is not None else None
         rows.append(
@@ -268,6 +296,7 @@ def _fit_ladder(
                 "icc": m.icc,
                 "median_odds_ratio": m.median_odds_ratio,
                 "singular": m.convergence.singular,
+                "penalized": bool(getattr(m, "penalized", False)),
                 "lrt_statistic": np.nan if t is None else float(t["statistic"].iloc[0]),
                 "lrt_df": np.nan if t is None else float(t["df"].iloc[0]),
                 "lrt_p_value": np.nan if t is None else float(t["p_value"].iloc[0]),
@@ -280,9 +309,29 @@ def _fit_ladder(
             e["odds_ratio"] = np.exp(e["estimate"])
             e["or_low"] = np.exp(e["ci_low"])
             e["or_high"] = np.exp(e["ci_high"])
+        if "flag" in e.columns:  # last, after the odds ratios: a text column
+            e["flag"] = e.pop("flag")
         ests.append(e)
         prev = m
     return rows, ests, models
+
+
+def _model_set(
+    rows: list[dict],
+    ests: list[pd.DataFrame],
+    models: dict,
+    problems: list[dict],
+    aggregation: pd.DataFrame | None = None,
+) -> ModelSet:
+    prob = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
+    if not ests:
+        raise ValueError(
+            "no model could be fitted: "
+            + "; ".join(f"{p['outcome']} ({p['model']}): {p['message']}" for p in problems)
+        )
+    return ModelSet(
+        pd.DataFrame(rows), pd.concat(ests, ignore_index=True), models, aggregation, prob
+    )
 
 
 def facilitation_models(
@@ -328,18 +377,13 @@ def facilitation_models(
     inst = institution_scores(professionals, scores)
     data = join_scores(prisoners, inst[[GROUP, *scores]])
     ladder = [("null", []), ("individual", controls), ("institutional", controls + scores)]
-    rows, ests, models = [], [], {}
+    rows, ests, models, problems = [], [], {}, []
     for t in types:
-        r, e, m = _fit_ladder(data, f"contact_{t}", ladder, nagq, backend)
+        r, e, m = _fit_ladder(data, f"contact_{t}", ladder, nagq, backend, problems)
         rows += r
         ests += e
         models.update(m)
-    return ModelSet(
-        pd.DataFrame(rows),
-        pd.concat(ests, ignore_index=True),
-        models,
-        aggregation_stats(professionals, scores),
-    )
+    return _model_set(rows, ests, models, problems, aggregation_stats(professionals, scores))
 
 
 def family_outcomes(prisoners: pd.DataFrame) -> pd.DataFrame:
@@ -405,10 +449,10 @@ def family_models(
             f"family facilities {constant} do not vary across the institutions; drop them"
         )
     ladder = [("null", []), ("individual", controls), ("institutional", controls + facilities)]
-    rows, ests, models = [], [], {}
+    rows, ests, models, problems = [], [], {}, []
     for o in outcomes:
-        r, e, m = _fit_ladder(data, o, ladder, nagq, backend)
+        r, e, m = _fit_ladder(data, o, ladder, nagq, backend, problems)
         rows += r
         ests += e
         models.update(m)
-    return ModelSet(pd.DataFrame(rows), pd.concat(ests, ignore_index=True), models)
+    return _model_set(rows, ests, models, problems)

@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 
 from .ddf import DDF_METHODS, between_within_df
-from .design import glmm_design
+from .design import GLMMDesign, glmm_design
 from .objective import make_objective
 from .optimize import GLMMControl, optimize_glmm
-from .results import GLMMResult, build_glmm_result
+from .results import GLMMResult, apply_checks, build_glmm_result
+from .separation import SeparationResult, detect_separation
 
 __all__ = ["glmer"]
 
@@ -76,6 +77,21 @@ def glmer(
     Returns
     -------
     GLMMResult
+        With ``flags`` (and a ``flag`` column in ``to_frame()``) naming separated, penalised or
+        not estimable terms.
+
+    Notes
+    -----
+    Separation (native backend). Before the fit the fixed-effects design is checked for
+    complete or quasi-complete separation by linear programming
+    (:func:`~reintegratie_stats.multilevel.separation.detect_separation`); after it, estimates
+    with ``|coef| > control.separation_coef`` or ``SE > control.separation_se`` count as
+    diverged. Either way, with ``control.separation="penalize"`` (default) the model is refitted
+    by penalised likelihood: independent normal priors N(0, 10^2) on the intercept and
+    N(0, 2.5^2) on the other fixed effects, no prior on the variance, i.e. the posterior mode of
+    ``blme::bglmer(fixef.prior = normal(sd = c(10, 2.5)), cov.prior = NULL)``; SEs come from the
+    Hessian of the penalised deviance, ``llf`` is the unpenalised log-likelihood at the penalised
+    estimates (below the supremum, so a likelihood-ratio test with it is conservative).
     """
     if family != "binomial":
         raise ValueError(
@@ -86,10 +102,7 @@ def glmer(
         raise ValueError(f"ddf must be one of {sorted(DDF_METHODS)}, got {ddf!r}")
     if backend == "native":
         design = glmm_design(formula, data, family=family)
-        obj = make_objective(design, nagq=nagq)
-        control = control or GLMMControl()
-        opt = optimize_glmm(obj, start=start, control=control)
-        res = build_glmm_result(design, obj, opt, control)
+        res = _fit_native(design, nagq, control or GLMMControl(), start)
     elif backend == "lme4":
         from .lme4 import glmer_lme4
 
@@ -106,3 +119,75 @@ def glmer(
         res.df_terms = df.reindex(res.params.index)
         res.df_method = DDF_METHODS[ddf]
     return res
+
+
+def _prior_sd(design: GLMMDesign, control: GLMMControl) -> np.ndarray:
+    return np.array(
+        [
+            control.prior_sd_intercept if n == "Intercept" else control.prior_sd
+            for n in design.x_names
+        ]
+    )
+
+
+def _fit_native(
+    design: GLMMDesign, nagq: int, control: GLMMControl, start: np.ndarray | None
+) -> GLMMResult:
+    """Maximum likelihood, or the penalised refit / not-estimable marking on separation."""
+    sep: SeparationResult | None = None
+    if control.separation != "ignore":
+        sep = detect_separation(design.X, design.y, design.x_names)
+    if sep is not None and sep.separation and control.separation == "penalize":
+        # the maximum likelihood estimate does not exist: do not chase it (the diverging
+        # Newton path is where "conditional modes did not converge" comes from)
+        return _fit_penalised(design, nagq, control, sep, ())
+    obj = make_objective(design, nagq=nagq)
+    try:
+        opt = optimize_glmm(obj, start=start, control=control)
+    except (FloatingPointError, np.linalg.LinAlgError) as err:
+        # a numerical failure of the ML path (e.g. estimates running off towards a boundary
+        # the LP check does not see); the penalised likelihood has a finite optimum
+        if control.separation != "penalize":
+            raise
+        res = _fit_penalised(design, nagq, control, sep, ())
+        res.extra["ml_failure"] = f"maximum likelihood fit failed ({err}); penalised refit"
+        return res
+    res = build_glmm_result(design, obj, opt, control, separation=sep, apply=False)
+    diverged = tuple(res.extra["separation_terms"])
+    if diverged and control.separation == "penalize":
+        return _fit_penalised(design, nagq, control, sep, diverged)
+    if diverged and control.separation == "not_estimable":
+        _mark_not_estimable(res, diverged, sep)
+    apply_checks(res.check_messages, control)
+    return res
+
+
+def _fit_penalised(
+    design: GLMMDesign,
+    nagq: int,
+    control: GLMMControl,
+    sep: SeparationResult | None,
+    diverged: tuple[str, ...],
+) -> GLMMResult:
+    pobj = make_objective(design, nagq=nagq, prior_sd=_prior_sd(design, control))
+    opt = optimize_glmm(pobj, control=control)
+    res = build_glmm_result(
+        design, pobj, opt, control, separation=sep, apply=False, diverged=diverged
+    )
+    res.model = res.model.replace("; native)", "; penalised: normal priors on beta; native)")
+    apply_checks(res.check_messages, control)
+    return res
+
+
+def _mark_not_estimable(
+    res: GLMMResult, terms: tuple[str, ...], sep: SeparationResult | None
+) -> None:
+    """Set separated terms to NaN (estimate, SE, covariance) and say why in ``flags``."""
+    for t in terms:
+        side = ""
+        if sep is not None and sep.separation and sep.infinite.get(t, 0) != 0:
+            side = f" (maximum likelihood estimate {'+' if sep.infinite[t] > 0 else '-'}inf)"
+        res.flags[t] = f"not estimable: separation{side}"
+        res.params[t] = np.nan
+        res.cov.loc[t, :] = np.nan
+        res.cov.loc[:, t] = np.nan

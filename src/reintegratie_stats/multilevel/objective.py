@@ -92,6 +92,14 @@ class Objective:
     nagq: int
     design: GLMMDesign
     modes: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    prior_sd: np.ndarray | None = None
+
+    def penalty(self, x: np.ndarray) -> float:
+        """The prior's part of :attr:`fun`: ``sum((beta_j / sd_j)^2)`` (0 without a prior)."""
+        if self.prior_sd is None:
+            return 0.0
+        b = np.asarray(x, dtype=float)[self.n_theta :]
+        return float(np.sum((b / self.prior_sd) ** 2))
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         """Gradient of :attr:`fun` at ``x``."""
@@ -286,7 +294,9 @@ class _Engine:
         return {"dev": np.asarray(dev), "beta": beta, "u": u}
 
 
-def make_objective(design: GLMMDesign, nagq: int = 1) -> Objective:
+def make_objective(
+    design: GLMMDesign, nagq: int = 1, prior_sd: np.ndarray | None = None
+) -> Objective:
     """Build the deviance function of a binary random-intercept GLMM (lme4's ``mkGlmerDevfun``).
 
     Parameters
@@ -296,6 +306,10 @@ def make_objective(design: GLMMDesign, nagq: int = 1) -> Objective:
     nagq : int
         Quadrature points: 1 = Laplace, 2..25 = adaptive Gauss-Hermite, 0 = lme4's nAGQ=0
         (``x`` is ``theta`` only; beta and u are at their joint mode).
+    prior_sd : ndarray (p,), optional
+        SDs of independent normal priors N(0, sd^2) on the fixed effects: the objective becomes
+        the penalised deviance ``deviance + sum((beta / sd)^2)`` (see
+        :mod:`reintegratie_stats.multilevel.separation`). Not with ``nagq=0``.
 
     Returns
     -------
@@ -308,6 +322,15 @@ def make_objective(design: GLMMDesign, nagq: int = 1) -> Objective:
     eng = _Engine(design)
     theta_name = f"sd_(Intercept)|{design.group}"
     p = design.X.shape[1]
+    prior = None
+    if prior_sd is not None:
+        prior = np.asarray(prior_sd, dtype=float).reshape(-1)
+        if prior.shape != (p,) or not np.all(np.isfinite(prior) & (prior > 0)):
+            raise ValueError(
+                f"prior_sd must hold {p} positive finite SDs (one per fixed effect), got {prior_sd!r}"
+            )
+        if nagq == 0:
+            raise ValueError("prior_sd is not available with nagq=0 (a start-value objective)")
     if nagq == 0:
         state = {"beta": np.zeros(p), "u": np.zeros(design.n_groups)}
 
@@ -338,7 +361,15 @@ def make_objective(design: GLMMDesign, nagq: int = 1) -> Objective:
             raise ValueError(f"x must have length {p + 1} (theta then beta), got shape {x.shape}")
         if x[0] < 0:
             raise ValueError(f"theta (SD of the random intercept) must be >= 0, got {x[0]}")
-        return eng.deviance(x, z, w)
+        dev, grad = eng.deviance(x, z, w)
+        if prior is not None:
+            # -2 log of independent N(0, sd_j^2) priors on beta, without its constant: the
+            # penalised deviance that blme::bglmer(fixef.prior = normal(...)) optimises
+            b = x[1:]
+            dev = dev + float(np.sum((b / prior) ** 2))
+            grad = grad.copy()
+            grad[1:] += 2.0 * b / prior**2
+        return dev, grad
 
     return Objective(
         fun=lambda x: vg(x)[0],
@@ -349,6 +380,7 @@ def make_objective(design: GLMMDesign, nagq: int = 1) -> Objective:
         nagq=int(nagq),
         design=design,
         modes=lambda x: _modes(eng, x),
+        prior_sd=prior,
     )
 
 

@@ -20,6 +20,7 @@ from ..results import ConvergenceInfo, ConvergenceWarning, ModelResults
 from .design import GLMMDesign
 from .objective import Objective, conditional_modes
 from .optimize import GLMMControl, OptResult
+from .separation import SeparationResult
 
 __all__ = ["GLMMResult", "GLMMFitError", "build_glmm_result", "apply_checks", "ranef_frame"]
 
@@ -51,6 +52,16 @@ class GLMMResult(ModelResults):
     backend : str
     residual_variance : float
         Level-1 variance on the latent scale (pi^2/3 for logit) or the residual variance (linear).
+    flags : pandas.Series of str
+        Per fixed effect, why its estimate must not be read as a maximum likelihood estimate
+        (``""`` when there is nothing to say): separation and the penalised refit, or a term
+        not estimable. :meth:`to_frame` carries it as the ``flag`` column.
+    separation : SeparationResult or None
+        The linear-programming separation check of the fixed effects (native backend).
+    prior_sd : ndarray or None
+        SDs of the normal priors when the fit is penalised (see ``GLMMControl.separation``).
+    design : GLMMDesign or None
+        The arrays of the fit (native backend), kept for :meth:`conf_int_variance`.
     """
 
     variance_components: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
@@ -62,6 +73,40 @@ class GLMMResult(ModelResults):
     nagq: int = 1
     backend: str = "native"
     residual_variance: float = _LATENT_VAR
+    flags: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    separation: SeparationResult | None = None
+    prior_sd: np.ndarray | None = None
+    design: GLMMDesign | None = field(default=None, repr=False)
+    check_messages: list[tuple[str, str]] = field(default_factory=list, repr=False)
+
+    @property
+    def penalized(self) -> bool:
+        """True when the estimates maximise a penalised likelihood (normal priors on beta)."""
+        return self.prior_sd is not None
+
+    def term_flags(self, max_abs_coef: float = 15.0, max_se: float = 50.0) -> pd.Series:
+        """:attr:`flags`, plus a flag on any estimate that still looks diverged.
+
+        Whatever the backend, a coefficient above ``max_abs_coef`` on the logit scale (or with
+        an SE above ``max_se``, or a non-finite one) is never returned without a flag.
+        """
+        out = pd.Series("", index=self.params.index, dtype=object, name="flag")
+        if len(self.flags):
+            out.update(self.flags.astype(object))
+        bse = self.bse
+        for t in self.params.index:
+            b, s = float(self.params[t]), float(bse[t])
+            if out[t] == "" and np.isfinite(b) and (abs(b) > max_abs_coef or not s <= max_se):
+                out[t] = (
+                    f"diverging estimate (|coef| {abs(b):.3g}, SE {s:.3g}): possible separation"
+                )
+        return out
+
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """:meth:`ModelResults.to_frame` plus a ``flag`` column (see :meth:`term_flags`)."""
+        out = super().to_frame(alpha)
+        out["flag"] = self.term_flags().to_numpy()
+        return out
 
     @property
     def icc(self) -> float:
@@ -76,6 +121,17 @@ class GLMMResult(ModelResults):
             return float("nan")
         vu = float(self.variance_components.sum())
         return float(np.exp(np.sqrt(2.0 * vu) * stats.norm.ppf(0.75)))
+
+    def conf_int_variance(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Profile-likelihood intervals for the SD, variance, ICC and median odds ratio.
+
+        As lme4's ``confint(fit, parm = "theta_", method = "profile")`` (lower bound 0 when
+        the profile stays within the cut-off down to a zero variance); see
+        :func:`reintegratie_stats.multilevel.profile.conf_int_variance`. Native backend only.
+        """
+        from .profile import conf_int_variance
+
+        return conf_int_variance(self, alpha=alpha)
 
     @property
     def singular(self) -> bool:
@@ -97,6 +153,7 @@ class GLMMResult(ModelResults):
             f"singular: {conv.singular}"
         )
         rand += [f"  ! {m}" for m in conv.messages]
+        rand += [f"  flag {t}: {f}" for t, f in self.term_flags().items() if f]
         return "\n".join(base[:3] + rand + base[3:])
 
     def __repr__(self) -> str:
@@ -140,6 +197,9 @@ def build_glmm_result(
     obj: Objective,
     opt: OptResult,
     control: GLMMControl | None = None,
+    separation: SeparationResult | None = None,
+    apply: bool = True,
+    diverged: tuple[str, ...] = (),
 ) -> GLMMResult:
     """Assemble a :class:`GLMMResult` from the stages, run the checks and act on them.
 
@@ -147,9 +207,18 @@ def build_glmm_result(
     ----------
     design : GLMMDesign
     obj : Objective
+        With ``prior_sd`` set the fit is penalised: ``llf`` is then the unpenalised
+        log-likelihood at the penalised estimates, and every term is flagged.
     opt : OptResult
         Must come from ``optimize_glmm(obj, ...)`` (same parameter length).
     control : GLMMControl, optional
+    separation : SeparationResult, optional
+        The separation check of the design, recorded and used for the flags.
+    diverged : tuple of str
+        Terms whose maximum likelihood estimates diverged (why a penalised fit was made).
+    apply : bool
+        Act on the checks (warn / raise) now; ``False`` leaves them in ``result.check_messages``
+        for the caller (:func:`glmer` decides first whether it keeps this fit).
 
     Returns
     -------
@@ -218,15 +287,42 @@ def build_glmm_result(
         for n, b, s in zip(names, beta, bse, strict=True)
         if abs(b) > control.separation_coef or s > control.separation_se or not np.isfinite(s)
     ]
-    if sep:
+    penalized = obj.prior_sd is not None
+    flags = pd.Series("", index=names, dtype=object, name="flag")
+    lp_terms = separation.terms if separation is not None and separation.separation else []
+    if penalized:
+        sd_txt = ", ".join(f"{n} {s:g}" for n, s in zip(names, obj.prior_sd, strict=True))
+        why = (
+            separation.describe()
+            if lp_terms
+            else f"diverging maximum likelihood estimates of {list(diverged) or names}"
+        )
         msgs.append(
             (
                 "check_separation",
-                f"possible complete or quasi-complete separation: {sep} have "
-                f"|coef| > {control.separation_coef:g} or SE > {control.separation_se:g}; the "
-                "estimates are not meaningful (combine categories or drop the term)",
+                f"{why}; fitted by penalised likelihood with normal priors on the fixed effects "
+                f"(SD {sd_txt}; as blme::bglmer), all estimates flagged",
             )
         )
+        for n in names:
+            flags[n] = "penalised model (separation): normal priors on the fixed effects"
+        for n in lp_terms or diverged:
+            flags[n] = (
+                "separation: ML estimate infinite; penalised (normal prior SD "
+                f"{float(obj.prior_sd[names.index(n)]):g})"
+            )
+    elif sep or lp_terms:
+        msgs.append(
+            (
+                "check_separation",
+                f"possible complete or quasi-complete separation: {sorted(set(sep) | set(lp_terms))} "
+                f"(|coef| > {control.separation_coef:g} or SE > {control.separation_se:g}, or "
+                "infinite by the linear-programming check); the estimates are not meaningful "
+                "(combine categories, drop the term or use GLMMControl(separation='penalize'))",
+            )
+        )
+        for n in sorted(set(sep) | set(lp_terms)):
+            flags[n] = "separation: diverging estimate, not meaningful"
     u, H = obj.modes(opt.x) if obj.modes is not None else conditional_modes(design, opt.x)
     re = ranef_frame(
         design.group, design.group_levels, design.group_sizes, sigma * u, sigma / np.sqrt(H)
@@ -243,9 +339,16 @@ def build_glmm_result(
         "n_groups": design.n_groups,
         "n_excluded": design.n_excluded,
         "excluded_by": dict(design.excluded_by),
-        "deviance": opt.fun,
-        "separation_terms": sep,
+        "deviance": opt.fun - (obj.penalty(opt.x) if obj.prior_sd is not None else 0.0),
+        "separation_terms": sorted(set(sep) | set(lp_terms)),
     }
+    pen = obj.penalty(opt.x) if penalized else 0.0
+    if penalized:
+        extra["penalised_deviance"] = opt.fun
+        extra["penalty"] = (
+            "normal priors on the fixed effects (blme::bglmer fixef.prior = normal); llf is the "
+            "unpenalised log-likelihood at the penalised estimates"
+        )
     if design.n_excluded:
         extra["rows excluded (missing values)"] = (
             f"{design.n_excluded} ({', '.join(f'{c}: {n}' for c, n in design.excluded_by.items())})"
@@ -254,7 +357,7 @@ def build_glmm_result(
         params=pd.Series(beta, index=names, name="params"),
         cov=pd.DataFrame(cov_b, index=names, columns=names),
         nobs=design.nobs,
-        llf=-0.5 * opt.fun,
+        llf=-0.5 * (opt.fun - pen),
         model=f"Generalized linear mixed model (binomial, logit; {method}; native)",
         formula=design.formula,
         cov_type="hessian",
@@ -283,6 +386,12 @@ def build_glmm_result(
         family="binomial",
         nagq=obj.nagq,
         backend="native",
+        flags=flags,
+        separation=separation,
+        prior_sd=None if obj.prior_sd is None else np.asarray(obj.prior_sd, dtype=float),
+        design=design,
     )
-    apply_checks(msgs, control)
+    res.check_messages = list(msgs)
+    if apply:
+        apply_checks(msgs, control)
     return res
