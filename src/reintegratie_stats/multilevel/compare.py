@@ -120,8 +120,11 @@ def lrt(
             f"big model must have more parameters than the small one (got {big.k_params} vs "
             f"{small.k_params})"
         )
-    flags = [f"the {name} model did not converge" for m, name in ((small, "small"), (big, "big"))
-             if not _converged(m)]
+    flags = [
+        f"the {name} model did not converge"
+        for m, name in ((small, "small"), (big, "big"))
+        if not _converged(m)
+    ]
     raw = 2.0 * (float(big.llf) - float(small.llf))
     tol = _STAT_TOL + 1e-9 * max(abs(float(big.llf)), abs(float(small.llf)))
     negative = raw < -tol

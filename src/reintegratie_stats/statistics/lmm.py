@@ -146,12 +146,16 @@ def lmm_design(formula: str, data: pd.DataFrame) -> LMMDesign:
         raise ValueError(f"response {pf.response!r} is not a column of the data")
     for t in pf.random:
         if t.group not in data.columns:
-            raise ValueError(f"group column {t.group!r} of ({t.expr} | {t.group}) is not in the data")
+            raise ValueError(
+                f"group column {t.group!r} of ({t.expr} | {t.group}) is not in the data"
+            )
     cols = formula_variables(formula, data.columns)
     cases = complete_cases(data, cols)
     frame = patsy_frame(cases.frame)
     if not pd.api.types.is_numeric_dtype(frame[pf.response]):
-        raise ValueError(f"response {pf.response!r} must be numeric, got {frame[pf.response].dtype}")
+        raise ValueError(
+            f"response {pf.response!r} must be numeric, got {frame[pf.response].dtype}"
+        )
     try:
         yd, Xd = patsy.dmatrices(pf.fixed, frame, return_type="dataframe", NA_action="raise")
     except patsy.PatsyError as exc:
@@ -168,16 +172,18 @@ def lmm_design(formula: str, data: pd.DataFrame) -> LMMDesign:
         try:
             zd = patsy.dmatrix(t.expr, frame, return_type="dataframe", NA_action="raise")
         except patsy.PatsyError as exc:
-            raise ValueError(f"cannot build the random term ({t.expr} | {t.group}): {exc}") from None
+            raise ValueError(
+                f"cannot build the random term ({t.expr} | {t.group}): {exc}"
+            ) from None
         names = tuple("(Intercept)" if c == "Intercept" else c for c in zd.columns)
         # levels sorted as strings, as R sorts a character grouping factor
         key = cases.frame[t.group].astype(str).to_numpy()
         levels, codes = np.unique(key, return_inverse=True)
         if len(levels) < 2:
-            raise ValueError(f"group column {t.group!r} has {len(levels)} level(s); need at least 2")
-        blocks.append(
-            RandomBlock(t.group, names, tuple(levels), codes, zd.to_numpy(dtype=float))
-        )
+            raise ValueError(
+                f"group column {t.group!r} has {len(levels)} level(s); need at least 2"
+            )
+        blocks.append(RandomBlock(t.group, names, tuple(levels), codes, zd.to_numpy(dtype=float)))
     return LMMDesign(
         formula=formula,
         y=yd.iloc[:, 0].to_numpy(dtype=float),
@@ -252,9 +258,7 @@ def _lower_bounds(k: int) -> np.ndarray:
 
 
 def _start(blocks) -> np.ndarray:
-    return np.concatenate(
-        [np.where(_lower_bounds(b.n_terms) == 0.0, 1.0, 0.0) for b in blocks]
-    )
+    return np.concatenate([np.where(_lower_bounds(b.n_terms) == 0.0, 1.0, 0.0) for b in blocks])
 
 
 def _optimise_1d(prof: _Profile) -> tuple[np.ndarray, float, bool, str]:
@@ -432,9 +436,7 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMFit:
             comps[blk.label(j)] = float(S[j, j])
         for c, r in zip(*np.triu_indices(k), strict=True):
             nm = blk.names
-            theta_names.append(
-                f"{blk.group}.{nm[r]}" if r == c else f"{blk.group}.{nm[r]}.{nm[c]}"
-            )
+            theta_names.append(f"{blk.group}.{nm[r]}" if r == c else f"{blk.group}.{nm[r]}.{nm[c]}")
         sizes = np.bincount(blk.codes, minlength=len(blk.levels))
         for j in range(k):
             idx = col + np.arange(len(blk.levels)) * k + j
@@ -467,8 +469,8 @@ def fit_lmm(formula: str, data: pd.DataFrame, reml: bool = True) -> LMMFit:
         variance_components=pd.Series(comps, name="variance"),
         llf=-0.5 * dev,
         deviance=dev,
-        converged=ok,
-        singular=singular,
+        converged=bool(ok),
+        singular=bool(singular),
         ranef=pd.concat(rows, ignore_index=True),
         method=method,
         messages=tuple(msgs),
