@@ -38,6 +38,20 @@ for (nm in c("overall", "id", "health")) {
   xs <- grep("^x[0-9]+$", names(d), value = TRUE)
   cases[[paste0("ch5_", nm)]] <- both(paste("y ~ 0 +", paste(xs, collapse = " + "), "+ (1 | g)"), d)
 }
+# likelihood-ratio references on the chapter-5 overall design (ML): a fixed term (x2) and the
+# institution variance (lm without the random intercept; the 50:50 mixture halves the p-value)
+d <- read.csv(file.path(here, "lmm_ch5_overall.csv"), colClasses = c(g = "character"))
+xs <- grep("^x[0-9]+$", names(d), value = TRUE)
+big <- lmer(as.formula(paste("y ~ 0 +", paste(xs, collapse = " + "), "+ (1 | g)")), d, REML = FALSE)
+small <- lmer(as.formula(paste("y ~ 0 +", paste(xs[-2], collapse = " + "), "+ (1 | g)")), d,
+              REML = FALSE)
+flat <- lm(as.formula(paste("y ~ 0 +", paste(xs, collapse = " + "))), d)
+a <- anova(small, big)
+lr_var <- as.numeric(2 * (logLik(big) - logLik(flat)))
+lrt_ref <- list(drop_x2 = list(statistic = a$Chisq[2], df = a$Df[2], p_value = a[["Pr(>Chisq)"]][2],
+                               logLik_small = as.numeric(logLik(small))),
+                variance = list(statistic = lr_var, logLik_lm = as.numeric(logLik(flat)),
+                                p_value = 0.5 * pchisq(lr_var, 1, lower.tail = FALSE)))
 out <- list(R_version = R.version.string, lme4_version = as.character(packageVersion("lme4")),
-            cases = cases)
+            cases = cases, lrt = lrt_ref)
 write_json(out, file.path(here, "lme4_lmm.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE)
