@@ -63,7 +63,7 @@ def test_social_network_formula_has_family_contact():
 @pytest.mark.parametrize("term", ["Intercept", "family_contact"])
 def test_ci_covers_the_truth_in_about_95_percent_of_seeds(runs, model, term):
     r = runs[(runs.model == model) & (runs.term == term)]
-    # 30 seeds at 95%: P(coverage < 26/30) = 0.06; without the term the intercept had 22/30
+    # 30 seeds at 95%: P(coverage < 26/30) = 0.016; without the term the intercept had 22/30
     assert r["hit"].mean() >= 26 / 30, r["hit"].mean()
     if term == "family_contact":  # unbiased: the mean over seeds within 3 Monte Carlo SEs
         mc_se = r["estimate"].std(ddof=1) / np.sqrt(len(r))
