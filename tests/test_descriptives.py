@@ -76,7 +76,7 @@ def test_contact_rates_clopper_pearson_and_derived_grouping(df):
 
 
 def test_contact_rates_weighted(df):
-    res = contact_rates(df, weight="weight", types=["probation"])
+    res = contact_rates(df, weight="weight", types=["probation"], weights_method="kish")
     r = res.iloc[0]
     assert r["rate"] == pytest.approx(np.average(df["contact_probation"], weights=df["weight"]))
     w = df["weight"]
@@ -86,7 +86,10 @@ def test_contact_rates_weighted(df):
         df, weight="weight", types=["probation"], method="linearization", cluster="institution_id"
     )
     assert lin["rate"].iloc[0] == pytest.approx(r["rate"])
-    assert lin["ci_method"].iloc[0] == "linearization (clustered)"
+    assert lin["ci_method"].iloc[0] == "logit (design-based, clusters: institution_id)"
+    # weighted default: design-based with institutions as clusters (tests/test_design_based.py)
+    dflt = contact_rates(df, weight="weight", types=["probation"])
+    assert dflt["ci_method"].iloc[0] == lin["ci_method"].iloc[0]
     # missing weights are counted as missing
     d2 = df.copy()
     d2.loc[:9, "weight"] = np.nan

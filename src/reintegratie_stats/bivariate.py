@@ -11,8 +11,12 @@ for Benjamini-Hochberg, ``"bonferroni"`` or ``"none"``).
 Missing values follow the package convention (see :mod:`~reintegratie_stats.descriptives`):
 ``n`` rows used, ``n_missing`` rows with a missing predictor, outcome or weight,
 ``n_not_applicable`` rows routed past a question, ``attrs["n_excluded"]`` rows outside every
-group. With ``weight=`` shares and odds ratios are weighted and the tests use the weighted
-table rescaled to the Kish effective sample size (say so in ``test``); counts stay unweighted.
+group. With ``weight=`` shares and odds ratios are weighted and counts stay unweighted; tests
+and intervals are design-based by default (``weights_method="design"``: Rao-Scott F test as
+``survey::svychisq``, design-based odds-ratio interval, clusters ``cluster=`` default
+``institution_id``, optional ``strata=``; see
+:mod:`reintegratie_stats.statistics.design_based`), or use the weighted table rescaled to the
+Kish effective sample size with ``weights_method="kish"``; ``test`` names the one used.
 
 Examples
 --------
@@ -38,6 +42,8 @@ import pandas as pd
 from . import _tidy as T
 from .descriptives import _applicable, _types
 from .schema import Codebook, load_codebook
+from .statistics import design_based as DB
+from .statistics.design_based import WeightsMethod
 from .stats_util import (
     CIMethod,
     PAdjust,
@@ -119,6 +125,9 @@ def crosstab_tests(
     correction: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """2x2 tests of every 0/1 predictor against every outcome (the engine of this module).
 
@@ -140,6 +149,9 @@ def crosstab_tests(
     cb = codebook or load_codebook()
     preds, outs = list(predictors), list(outcomes)
     d = T.prepare(df, preds + outs + T.as_list(weight) + T.as_list(among), cb)
+    design = DB.design_for(
+        d, weight=weight, cluster=cluster, strata=strata, weights_method=weights_method
+    )
     excluded: dict[str, int] = {}
     d = T.among(d, among, excluded)
     w_all = T.weights(d, weight)
@@ -155,6 +167,8 @@ def crosstab_tests(
             r = association_2x2(
                 xs[p][ok], y[ok], None if w_all is None else w_all[ok], correction, alpha
             )
+            if design is not None:
+                r = DB.design_association(r, xs[p][ok], y[ok], design, alpha)
             rows.append(
                 {
                     "predictor": p,
@@ -167,7 +181,9 @@ def crosstab_tests(
                 }
             )
     cols = ["predictor", "outcome", "measure", "n", "n_missing", "n_not_applicable", *_ASSOC_COLS]
-    out = T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
+    out = T.finish(
+        rows, cols, len(df), excluded, weighted=weight is not None, **DB.design_attrs(design)
+    )
     return _adjust(out, p_adjust)
 
 
@@ -194,6 +210,9 @@ def needs_vs_contact(
     correction: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Each prior need (``need_<domain>``) x each professional type (``contact_<type>``).
 
@@ -235,6 +254,9 @@ def needs_vs_contact(
         correction=correction,
         alpha=alpha,
         codebook=cb,
+        weights_method=weights_method,
+        cluster=cluster,
+        strata=strata,
     )
     need = res["predictor"].str.removeprefix("need_")
     typ = res["outcome"].str.removeprefix("contact_")
@@ -256,6 +278,9 @@ def no_contact_by_need(
     correction: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """ "No contact with any of the six types" by each prior need (and by complex needs).
 
@@ -285,6 +310,9 @@ def no_contact_by_need(
         correction=correction,
         alpha=alpha,
         codebook=cb,
+        weights_method=weights_method,
+        cluster=cluster,
+        strata=strata,
     )
     out = res.drop(columns=["outcome", "measure", "n_not_applicable"])
     out.insert(0, "need", out.pop("predictor").str.removeprefix("need_"))
@@ -303,6 +331,9 @@ def group_comparison(
     p_adjust: PAdjust = "holm",
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Share with each 0/1 outcome per level of ``group``, with an omnibus test per outcome.
 
@@ -321,6 +352,14 @@ def group_comparison(
     cb = codebook or load_codebook()
     outs = list(outcomes)
     d = T.prepare(df, outs + [group] + T.as_list(weight) + T.as_list(among), cb)
+    design = DB.design_for(
+        d,
+        weight=weight,
+        cluster=cluster,
+        strata=strata,
+        weights_method=weights_method,
+        linearization=method == "linearization",
+    )
     excluded: dict[str, int] = {}
     d = T.among(d, among, excluded)
     miss_g = d[group].isna()
@@ -342,7 +381,15 @@ def group_comparison(
         if w_ok is not None and w_ok.sum() > 0:
             tab = tab * kish_effective_n(w_ok) / w_ok.sum()
         test = contingency_test(tab)
-        if w_ok is not None and test["test"] != "not testable":
+        if design is not None and test["test"] != "not testable":
+            rs = DB.svychisq(d.loc[ok, group], y[ok], design)
+            test.update(
+                test=f"{rs['test']} (design-based, {design.label})",
+                statistic=rs["statistic"],
+                dof=rs["ndf"],
+                p_value=rs["p_value"],
+            )
+        elif w_ok is not None and test["test"] != "not testable":
             test["test"] += " (weighted, Kish-rescaled)"
         tests.append(test["p_value"])
         for lev in levels:
@@ -350,7 +397,9 @@ def group_comparison(
             sel = in_g & ok
             ys = y[sel]
             r = (
-                proportion_interval(
+                DB.svyciprop(ys, design, alpha=alpha)
+                if design is not None
+                else proportion_interval(
                     ys.to_numpy(), None if w_all is None else w_all[sel].to_numpy(), method, alpha
                 )
                 if len(ys)
@@ -390,7 +439,9 @@ def group_comparison(
         "p_value",
         "cramers_v",
     ]
-    out = T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
+    out = T.finish(
+        rows, cols, len(df), excluded, weighted=weight is not None, **DB.design_attrs(design)
+    )
     adj = dict(zip(outs, adjust_pvalues(np.asarray(tests, dtype=float), p_adjust), strict=True))
     out["p_adjusted"] = out["outcome"].map(adj).astype(float)
     out["p_adjust_method"] = p_adjust
@@ -406,6 +457,9 @@ def contact_by_phase(
     p_adjust: PAdjust = "holm",
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Contact with each type by phase of detention (first 6 weeks / middle / last 3 months).
 
@@ -430,6 +484,9 @@ def contact_by_phase(
         p_adjust=p_adjust,
         alpha=alpha,
         codebook=cb,
+        weights_method=weights_method,
+        cluster=cluster,
+        strata=strata,
     )
     out = res.rename(columns={"n_outcome": "n_contact"})
     out.insert(0, "type", out.pop("outcome").str.removeprefix("contact_"))
@@ -444,6 +501,9 @@ def no_contact_by_n_needs(
     method: CIMethod = "wilson",
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Share without contact with any of the six by number of needs (0, 1, 2+ = complex).
 
@@ -472,6 +532,9 @@ def no_contact_by_n_needs(
         p_adjust="none",
         alpha=alpha,
         codebook=cb,
+        weights_method=weights_method,
+        cluster=cluster,
+        strata=strata,
     )
     out = res.drop(columns=["outcome", "p_adjusted", "p_adjust_method"]).rename(
         columns={"n_outcome": "n_no_contact"}
@@ -498,6 +561,9 @@ def family_by_children(
     correction: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Has minor children (``has_children``) x each family-contact measure.
 
@@ -526,6 +592,9 @@ def family_by_children(
         correction=correction,
         alpha=alpha,
         codebook=cb,
+        weights_method=weights_method,
+        cluster=cluster,
+        strata=strata,
     )
     res.attrs["skipped"] = skipped + [f"{m} (asked only if has_children == 1)" for m in routed]
     return res
@@ -542,6 +611,9 @@ def family_by_needs(
     correction: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Each prior need x each family-contact measure (``among="has_children"`` for parents).
 
@@ -563,6 +635,9 @@ def family_by_needs(
         correction=correction,
         alpha=alpha,
         codebook=cb,
+        weights_method=weights_method,
+        cluster=cluster,
+        strata=strata,
     )
     res.attrs["skipped"] = skipped_n + skipped_m
     return res
@@ -574,22 +649,36 @@ def chapter3_results(
     weight: str | None = None,
     p_adjust: PAdjust = "holm",
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every chapter-3 and family cross-table in one dict (name -> tidy frame), in report order."""
+    """Every chapter-3 and family cross-table in one dict (name -> tidy frame), in report order.
+
+    ``weight``, ``weights_method``, ``cluster`` and ``strata`` go to every table (see the
+    module notes): weighted tests are design-based (Rao-Scott) by default.
+    """
     cb = codebook or load_codebook()
+    kw: dict[str, Any] = {"weights_method": weights_method, "cluster": cluster, "strata": strata}
     out = {
-        "needs_vs_contact": needs_vs_contact(df, weight=weight, p_adjust=p_adjust, codebook=cb),
-        "no_contact_by_need": no_contact_by_need(df, weight=weight, p_adjust=p_adjust, codebook=cb),
-        "no_contact_by_n_needs": no_contact_by_n_needs(df, weight=weight, codebook=cb),
+        "needs_vs_contact": needs_vs_contact(
+            df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb
+        ),
+        "no_contact_by_need": no_contact_by_need(
+            df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb
+        ),
+        "no_contact_by_n_needs": no_contact_by_n_needs(df, weight=weight, **kw, codebook=cb),
     }
     if "phase" in df.columns or "weeks_detained" in df.columns:
         out["contact_by_phase"] = contact_by_phase(
-            df, weight=weight, p_adjust=p_adjust, codebook=cb
+            df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb
         )
     if any(m in df.columns for m in cb.family_contact):
         if "has_children" in df.columns:
             out["family_by_children"] = family_by_children(
-                df, weight=weight, p_adjust=p_adjust, codebook=cb
+                df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb
             )
-        out["family_by_needs"] = family_by_needs(df, weight=weight, p_adjust=p_adjust, codebook=cb)
+        out["family_by_needs"] = family_by_needs(
+            df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb
+        )
     return out

@@ -13,6 +13,12 @@ grouping variable) or fall outside ``among`` are counted in ``result.attrs["n_ex
 (``{reason: count}``); ``result.attrs["n_rows"]`` is the input size. Counts are always
 unweighted; with ``weight=`` the rates, means and intervals are weighted.
 
+Weighted intervals are design-based by default (``weights_method="design"``): the institutions
+are the clusters (``cluster=``, default ``institution_id``; optional ``strata=``), every group
+or subpopulation is a domain of the full design, as R's ``svyby``; see
+:mod:`reintegratie_stats.statistics.design_based`. ``weights_method="kish"`` keeps the Kish
+effective-n intervals, which ignore the clustering.
+
 Lists of types, domains, regimes, phases, norms and family measures come from the codebook.
 Derived grouping variables (``phase``, ``detention_length_band``, ``n_needs``, ...) are computed
 with :mod:`reintegratie_stats.derive` when absent.
@@ -44,6 +50,8 @@ import pandas as pd
 from . import _tidy as T
 from . import derive
 from .schema import Codebook, load_codebook
+from .statistics import design_based as DB
+from .statistics.design_based import WeightsMethod
 from .stats_util import CIMethod, association_2x2, mean_interval, proportion_interval
 
 __all__ = [
@@ -73,9 +81,16 @@ def _types(types: Sequence[str] | None, cb: Codebook) -> list[str]:
 
 
 def _rate(
-    y: pd.Series, w: pd.Series | None, method: CIMethod, alpha: float, cluster: pd.Series | None
+    y: pd.Series,
+    w: pd.Series | None,
+    method: CIMethod,
+    alpha: float,
+    cluster: pd.Series | None,
+    design: DB.SurveyDesign | None = None,
 ) -> dict[str, Any]:
-    """Rate row for a 0/1 series without missing values."""
+    """Rate row for a 0/1 series without missing values (a domain of ``design`` if given)."""
+    if design is not None:
+        return DB.svyciprop(y, design, alpha=alpha)
     if len(y) == 0:
         return {
             "rate": np.nan,
@@ -108,6 +123,8 @@ def contact_rates(
     combined: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Share in contact with each professional type (last six months), with intervals.
 
@@ -120,13 +137,14 @@ def contact_rates(
     types : list of str, optional
         Professional types (default: all six of the codebook).
     method : {"wilson", "clopper-pearson", "linearization"}
-        Interval. With ``weight`` Wilson/Clopper-Pearson use the Kish effective n;
-        ``"linearization"`` is the design-based Taylor interval (with ``cluster``, e.g.
-        ``"institution_id"``, clustered).
+        Interval of unweighted (and Kish-weighted) rates. ``"linearization"`` is the
+        design-based interval of :mod:`~reintegratie_stats.statistics.design_based` (clusters
+        ``cluster``, none if None; unit weights if unweighted).
     weight : str, optional
-        Survey-weight column.
+        Survey-weight column. Weighted rates are design-based by default (see
+        ``weights_method``).
     cluster : str, optional
-        Cluster column for ``method="linearization"``.
+        PSU column of the design (default with weights: ``institution_id``).
     among : str, optional
         Restrict to rows where this 0/1 column is 1 (e.g. ``"has_children"``).
     combined : bool
@@ -136,6 +154,12 @@ def contact_rates(
     alpha : float
         1 - confidence level.
     codebook : Codebook, optional
+    weights_method : {"design", "kish"}
+        With ``weight``: ``"design"`` (default) gives ``svyciprop``'s logit interval on the
+        clustered design, every group a domain of the full design (as ``svyby``), t on the
+        design df; ``"kish"`` applies ``method`` to the Kish effective n (ignores clustering).
+    strata : str, optional
+        Stratum column of the design.
 
     Returns
     -------
@@ -156,7 +180,20 @@ def contact_rates(
     tps = _types(types, cb)
     byl = T.as_list(by)
     cols = [f"contact_{t}" for t in tps]
-    d = T.prepare(df, cols + byl + T.as_list(weight) + T.as_list(cluster) + T.as_list(among), cb)
+    d = T.prepare(
+        df,
+        cols + byl + T.as_list(weight) + T.as_list(cluster) + T.as_list(among) + T.as_list(strata),
+        cb,
+    )
+    # built before ``among``: a subpopulation is a domain of the full design
+    design = DB.design_for(
+        d,
+        weight=weight,
+        cluster=cluster,
+        strata=strata,
+        weights_method=weights_method,
+        linearization=method == "linearization",
+    )
     excluded: dict[str, int] = {}
     d = T.among(d, among, excluded)
     w_all = T.weights(d, weight)
@@ -174,7 +211,8 @@ def contact_rates(
                 None if w_all is None else w_all[ok.index[ok]],
                 method,
                 alpha,
-                None if cluster is None else sub.loc[ok, cluster],
+                None,
+                design,
             )
             rows.append(
                 {
@@ -192,6 +230,7 @@ def contact_rates(
         len(df),
         excluded,
         weighted=weight is not None,
+        **DB.design_attrs(design),
     )
 
 
@@ -216,6 +255,9 @@ def policy_norm_gap(
     among: str | None = None,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Share meeting each policy norm of the codebook (``concepts.policy_norms``) and the gap.
 
@@ -237,6 +279,14 @@ def policy_norm_gap(
     need = sorted({f"contact_{t}" for nm in norms for t in nm["requires_contact"]})
     byl = T.as_list(by)
     d = T.prepare(df, need + byl + T.as_list(weight) + T.as_list(among), cb)
+    design = DB.design_for(
+        d,
+        weight=weight,
+        cluster=cluster,
+        strata=strata,
+        weights_method=weights_method,
+        linearization=method == "linearization",
+    )
     excluded: dict[str, int] = {}
     d = T.among(d, among, excluded)
     w_all = T.weights(d, weight)
@@ -254,7 +304,9 @@ def policy_norm_gap(
                 index=sub.index,
             )
             ok = met.notna() & okw
-            r = _rate(met[ok], None if w_all is None else w_all[ok.index[ok]], method, alpha, None)
+            r = _rate(
+                met[ok], None if w_all is None else w_all[ok.index[ok]], method, alpha, None, design
+            )
             rows.append(
                 {
                     **key,
@@ -283,7 +335,9 @@ def policy_norm_gap(
         "effective_n",
         "ci_method",
     ]
-    return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
+    return T.finish(
+        rows, cols, len(df), excluded, weighted=weight is not None, **DB.design_attrs(design)
+    )
 
 
 def _sat_vars(
@@ -311,6 +365,9 @@ def satisfaction(
     weight: str | None = None,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Satisfaction (1-5) with each professional type among those in contact with it.
 
@@ -330,6 +387,9 @@ def satisfaction(
     tps = _types(types, cb)
     byl = T.as_list(by)
     d = T.prepare(df, [f"contact_{t}" for t in tps] + byl + T.as_list(weight), cb)
+    design = DB.design_for(
+        d, weight=weight, cluster=cluster, strata=strata, weights_method=weights_method
+    )
     triples = _sat_vars(
         tps, items if items is not None else SATISFACTION_ITEMS, d, items is not None
     )
@@ -345,6 +405,8 @@ def satisfaction(
             yy = y[ok]
             ww = None if w_all is None else w_all[ok.index[ok]]
             m = mean_interval(yy.to_numpy(), None if ww is None else ww.to_numpy(), alpha)
+            if design is not None and len(yy):  # design-based interval, same mean and sd
+                m.update({k: DB.mean_ci(yy, design, alpha)[k] for k in ("ci_low", "ci_high")})
             sat = (yy >= 4).astype(float)
             share = (
                 (float(np.average(sat, weights=ww)) if ww is not None else float(sat.mean()))
@@ -378,7 +440,9 @@ def satisfaction(
         "ci_high",
         "share_satisfied",
     ]
-    return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
+    return T.finish(
+        rows, cols, len(df), excluded, weighted=weight is not None, **DB.design_attrs(design)
+    )
 
 
 def distribution(
@@ -392,6 +456,9 @@ def distribution(
     weight: str | None = None,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Distribution of a coded variable (e.g. ``family_approach_shell`` 0-3, a Likert item).
 
@@ -407,6 +474,14 @@ def distribution(
     cb = codebook or load_codebook()
     byl = T.as_list(by)
     d = T.prepare(df, [variable] + byl + T.as_list(weight) + T.as_list(among), cb)
+    design = DB.design_for(
+        d,
+        weight=weight,
+        cluster=cluster,
+        strata=strata,
+        weights_method=weights_method,
+        linearization=method == "linearization",
+    )
     excluded: dict[str, int] = {}
     d = T.among(d, among, excluded)
     w_all = T.weights(d, weight)
@@ -423,7 +498,9 @@ def distribution(
         ok = xs.notna() & okw
         for v in values:
             hit = (xs[ok] == v).astype(float)
-            r = _rate(hit, None if w_all is None else w_all[ok.index[ok]], method, alpha, None)
+            r = _rate(
+                hit, None if w_all is None else w_all[ok.index[ok]], method, alpha, None, design
+            )
             rows.append(
                 {
                     **key,
@@ -450,7 +527,9 @@ def distribution(
         "ci_high",
         "ci_method",
     ]
-    return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
+    return T.finish(
+        rows, cols, len(df), excluded, weighted=weight is not None, **DB.design_attrs(design)
+    )
 
 
 def satisfaction_distribution(
@@ -462,6 +541,9 @@ def satisfaction_distribution(
     weight: str | None = None,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Distribution (1-5) of the satisfaction items among those in contact with the type.
 
@@ -479,7 +561,18 @@ def satisfaction_distribution(
     excluded: dict[str, int] = {}
     for t, it, var in _sat_vars(tps, items, d, True):
         d2 = d.assign(_contact=T.binary(d, f"contact_{t}"))
-        r = distribution(d2, var, by, among="_contact", weight=weight, alpha=alpha, codebook=cb)
+        r = distribution(
+            d2,
+            var,
+            by,
+            among="_contact",
+            weight=weight,
+            alpha=alpha,
+            codebook=cb,
+            weights_method=weights_method,
+            cluster=cluster,
+            strata=strata,
+        )
         for k, v in r.attrs["n_excluded"].items():
             key = k.replace("_contact", f"contact_{t}")
             excluded[key] = v  # the same rows for every item of the type: count once
@@ -513,6 +606,9 @@ def cooccurrence(
     correction: bool = False,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Co-occurrence of contact types: phi and odds ratio for every pair.
 
@@ -528,6 +624,9 @@ def cooccurrence(
     cb = codebook or load_codebook()
     tps = _types(types, cb)
     d = T.prepare(df, [f"contact_{t}" for t in tps] + T.as_list(weight) + T.as_list(among), cb)
+    design = DB.design_for(
+        d, weight=weight, cluster=cluster, strata=strata, weights_method=weights_method
+    )
     excluded: dict[str, int] = {}
     d = T.among(d, among, excluded)
     w_all = T.weights(d, weight)
@@ -540,6 +639,8 @@ def cooccurrence(
             r = association_2x2(
                 ys[a][ok], ys[b][ok], None if w_all is None else w_all[ok], correction, alpha
             )
+            if design is not None:
+                r = DB.design_association(r, ys[a][ok], ys[b][ok], design, alpha)
             rows.append(
                 {
                     "type_a": a,
@@ -583,7 +684,9 @@ def cooccurrence(
         "statistic",
         "p_value",
     ]
-    return T.finish(rows, cols, len(df), excluded, weighted=weight is not None)
+    return T.finish(
+        rows, cols, len(df), excluded, weighted=weight is not None, **DB.design_attrs(design)
+    )
 
 
 def _applicable(d: pd.DataFrame, var: str, cb: Codebook) -> pd.Series:
@@ -610,6 +713,9 @@ def family_contact_rates(
     weight: str | None = None,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> pd.DataFrame:
     """Family-contact rates (SPEC §4): visits, phone, video, parent-child days, family room...
 
@@ -634,6 +740,14 @@ def family_contact_rates(
     ms = list(measures) if explicit else list(cb.family_contact)
     byl = T.as_list(by)
     d = T.prepare(df, byl + T.as_list(weight) + T.as_list(among) + (ms if explicit else []), cb)
+    design = DB.design_for(
+        d,
+        weight=weight,
+        cluster=cluster,
+        strata=strata,
+        weights_method=weights_method,
+        linearization=method == "linearization",
+    )
     skipped = [m for m in ms if m not in d.columns]
     ms = [m for m in ms if m in d.columns]
     excluded: dict[str, int] = {}
@@ -652,7 +766,7 @@ def family_contact_rates(
             xs = x[ok]
             ww = None if w_all is None else w_all[ok.index[ok]]
             anyone = (xs > 0).astype(float)
-            r = _rate(anyone, ww, method, alpha, None)
+            r = _rate(anyone, ww, method, alpha, None, design)
             if vtype == "binary":
                 measure, mc, sc = "share", np.nan, np.nan
             elif m == "family_approach_shell":
@@ -692,7 +806,15 @@ def family_contact_rates(
         "effective_n",
         "ci_method",
     ]
-    return T.finish(rows, cols, len(df), excluded, weighted=weight is not None, skipped=skipped)
+    return T.finish(
+        rows,
+        cols,
+        len(df),
+        excluded,
+        weighted=weight is not None,
+        skipped=skipped,
+        **DB.design_attrs(design),
+    )
 
 
 def _groupable(df: pd.DataFrame, col: str) -> bool:
@@ -703,9 +825,18 @@ def _groupable(df: pd.DataFrame, col: str) -> bool:
 
 
 def chapter2_results(
-    df: pd.DataFrame, *, weight: str | None = None, codebook: Codebook | None = None
+    df: pd.DataFrame,
+    *,
+    weight: str | None = None,
+    codebook: Codebook | None = None,
+    weights_method: WeightsMethod = "design",
+    cluster: str | None = None,
+    strata: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every chapter-2 and family-rate table in one dict (name -> tidy frame), in report order.
+
+    ``weight``, ``weights_method``, ``cluster`` and ``strata`` are passed to every table (see
+    :func:`contact_rates`): weighted tables are design-based by default.
 
     Examples
     --------
@@ -718,26 +849,27 @@ def chapter2_results(
     ['contact_rates', 'contact_rates_by_detention_length', 'contact_rates_by_phase']
     """
     cb = codebook or load_codebook()
+    kw: dict[str, Any] = {"weights_method": weights_method, "cluster": cluster, "strata": strata}
     out: dict[str, pd.DataFrame] = {
-        "contact_rates": contact_rates(df, weight=weight, combined=True, codebook=cb)
+        "contact_rates": contact_rates(df, weight=weight, **kw, combined=True, codebook=cb)
     }
     groupings = [g for g in ("regime", "detention_length_band", "phase") if _groupable(df, g)]
     for g in groupings:
         key = "detention_length" if g == "detention_length_band" else g
-        out[f"contact_rates_by_{key}"] = contact_rates(df, by=g, weight=weight, codebook=cb)
-    out["policy_norm_gap"] = policy_norm_gap(df, weight=weight, codebook=cb)
+        out[f"contact_rates_by_{key}"] = contact_rates(df, by=g, weight=weight, **kw, codebook=cb)
+    out["policy_norm_gap"] = policy_norm_gap(df, weight=weight, **kw, codebook=cb)
     if any(f"sat_{t}" in df.columns for t in cb.professional_types):
-        out["satisfaction"] = satisfaction(df, weight=weight, codebook=cb)
-    out["cooccurrence"] = cooccurrence(df, weight=weight, codebook=cb)
+        out["satisfaction"] = satisfaction(df, weight=weight, **kw, codebook=cb)
+    out["cooccurrence"] = cooccurrence(df, weight=weight, **kw, codebook=cb)
     if any(m in df.columns for m in cb.family_contact):
         for g in ("regime", "phase"):
             if g in groupings:
                 out[f"family_contact_by_{g}"] = family_contact_rates(
-                    df, by=g, weight=weight, codebook=cb
+                    df, by=g, weight=weight, **kw, codebook=cb
                 )
         if "has_children" in df.columns:
             out["family_contact_parents"] = family_contact_rates(
-                df, among="has_children", weight=weight, codebook=cb
+                df, among="has_children", weight=weight, **kw, codebook=cb
             )
         if "family_approach_shell" in df.columns:
             out["family_approach_shell"] = distribution(
@@ -746,5 +878,6 @@ def chapter2_results(
                 by="regime" if "regime" in df.columns else None,
                 weight=weight,
                 codebook=cb,
+                **kw,
             )
     return out

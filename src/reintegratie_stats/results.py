@@ -84,6 +84,12 @@ class ModelResults:
         A sentence on the covariance estimator (e.g. the small-sample correction used).
     extra : dict
         Model-specific information (kept, printed as notes).
+    df_terms : pandas.Series, optional
+        Degrees of freedom per term (e.g. between-within df for a multilevel model: groups minus
+        group-level parameters for a group-level term). When given, each term is tested on
+        Student's t with its own df (``inf`` means the normal); it overrides ``df_resid``.
+    df_method : str
+        How ``df_terms`` was computed (printed in :meth:`summary` and the tidy output).
     """
 
     params: pd.Series
@@ -98,11 +104,15 @@ class ModelResults:
     cov_description: str = ""
     n_extra_params: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    df_terms: pd.Series | None = None
+    df_method: str = ""
 
     def __post_init__(self) -> None:
         names = list(self.params.index)
         if list(self.cov.index) != names or list(self.cov.columns) != names:
             raise ValueError("cov must be labelled with exactly the params' terms, in order")
+        if self.df_terms is not None and list(self.df_terms.index) != names:
+            raise ValueError("df_terms must be labelled with exactly the params' terms, in order")
 
     # --- statsmodels names -----------------------------------------------------------------
     @property
@@ -113,22 +123,38 @@ class ModelResults:
     def tvalues(self) -> pd.Series:
         return (self.params / self.bse).rename("tvalues")
 
-    def _dist(self) -> Any:
-        if self.use_t and self.df_resid is not None:
-            return stats.t(self.df_resid)
-        return stats.norm()
+    @property
+    def df(self) -> pd.Series:
+        """Reference degrees of freedom per term (``inf``: normal reference distribution)."""
+        if self.df_terms is not None:
+            vals = self.df_terms.to_numpy(dtype=float)
+        elif self.use_t and self.df_resid is not None:
+            vals = np.full(len(self.params), float(self.df_resid))
+        else:
+            vals = np.full(len(self.params), np.inf)
+        return pd.Series(vals, index=self.params.index, name="df")
+
+    def reference_distribution(self, terms: list[str] | None = None) -> Any:
+        """The frozen scipy distribution for a test of ``terms`` (all terms by default).
+
+        With per-term df, a combination of terms uses the smallest df among them (conservative).
+        """
+        df = self.df if terms is None else self.df[list(terms)]
+        dmin = float(df.min()) if len(df) else np.inf
+        return stats.norm() if not np.isfinite(dmin) else stats.t(dmin)
 
     @property
     def pvalues(self) -> pd.Series:
+        # scipy's t with df=inf is exactly the normal, so one formula serves z and t tests
         return pd.Series(
-            2 * self._dist().sf(np.abs(self.tvalues.to_numpy())),
+            2 * stats.t.sf(np.abs(self.tvalues.to_numpy()), self.df.to_numpy()),
             index=self.params.index,
             name="pvalues",
         )
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Confidence intervals: a DataFrame with ``ci_low`` and ``ci_high`` by term."""
-        q = self._dist().ppf(1 - alpha / 2)
+        q = stats.t.ppf(1 - alpha / 2, self.df.to_numpy())
         half = q * self.bse
         return pd.DataFrame({"ci_low": self.params - half, "ci_high": self.params + half})
 
@@ -166,6 +192,8 @@ class ModelResults:
                 "ci_high": ci["ci_high"].to_numpy(),
             }
         )
+        if self.df_terms is not None:
+            out["df"] = self.df.to_numpy()
         return out.reset_index(drop=True)
 
     def summary(self) -> str:
@@ -181,10 +209,14 @@ class ModelResults:
         lines.append(stats_line)
         lines.append(f"Covariance type: {self.cov_type}")
         tab = self.to_frame().set_index("term")
-        stat = "t" if self.use_t and self.df_resid is not None else "z"
-        tab.columns = ["coef", "std err", stat, "P>|" + stat + "|", "[0.025", "0.975]"]
+        t_based = self.df_terms is not None or (self.use_t and self.df_resid is not None)
+        stat = "t" if t_based else "z"
+        cols = ["coef", "std err", stat, "P>|" + stat + "|", "[0.025", "0.975]"]
+        tab.columns = cols + (["df"] if self.df_terms is not None else [])
         lines.append(tab.to_string(float_format=lambda x: f"{x:.4f}"))
         notes = [self.cov_description] if self.cov_description else []
+        if self.df_method:
+            notes.append(f"Degrees of freedom: {self.df_method}")
         notes += [f"{k}: {v}" for k, v in self.extra.items() if isinstance(v, str | int | float)]
         if notes:
             lines.append("Notes:")

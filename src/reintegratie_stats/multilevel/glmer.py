@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .ddf import DDF_METHODS, between_within_df
 from .design import glmm_design
 from .objective import make_objective
 from .optimize import GLMMControl, optimize_glmm
@@ -31,6 +32,7 @@ from .results import GLMMResult, build_glmm_result
 __all__ = ["glmer"]
 
 Backend = Literal["native", "lme4", "bayes"]
+DDF = Literal["asymptotic", "between-within"]
 
 
 def glmer(
@@ -41,6 +43,7 @@ def glmer(
     nagq: int = 1,
     control: GLMMControl | None = None,
     start: np.ndarray | None = None,
+    ddf: DDF = "asymptotic",
 ) -> GLMMResult:
     """Fit a two-level logistic model with lme4 formula syntax.
 
@@ -64,6 +67,11 @@ def glmer(
         Optimiser options and what to do on convergence / boundary / separation problems.
     start : ndarray, optional
         Starting ``(theta, beta)`` (native backend).
+    ddf : {"asymptotic", "between-within"}
+        Reference distribution of the Wald tests and intervals: ``"asymptotic"`` is lme4's
+        z (normal); ``"between-within"`` uses Student's t with the between-within degrees of
+        freedom of :func:`reintegratie_stats.multilevel.ddf.between_within_df` (with 26
+        institutions and 6 group-level parameters, 20 df for an institution score).
 
     Returns
     -------
@@ -74,18 +82,27 @@ def glmer(
             f"glmer fits family='binomial' (logit); got {family!r}. Use multilevel.lmer for a "
             "linear random-intercept model"
         )
+    if ddf not in DDF_METHODS:
+        raise ValueError(f"ddf must be one of {sorted(DDF_METHODS)}, got {ddf!r}")
     if backend == "native":
         design = glmm_design(formula, data, family=family)
         obj = make_objective(design, nagq=nagq)
         control = control or GLMMControl()
         opt = optimize_glmm(obj, start=start, control=control)
-        return build_glmm_result(design, obj, opt, control)
-    if backend == "lme4":
+        res = build_glmm_result(design, obj, opt, control)
+    elif backend == "lme4":
         from .lme4 import glmer_lme4
 
-        return glmer_lme4(formula, data, family=family, nagq=nagq)
-    if backend == "bayes":
+        res = glmer_lme4(formula, data, family=family, nagq=nagq)
+    elif backend == "bayes":
         from .alternatives import glmer_bayes
 
-        return glmer_bayes(formula, data)
-    raise ValueError(f"backend must be 'native', 'lme4' or 'bayes', got {backend!r}")
+        res = glmer_bayes(formula, data)
+    else:
+        raise ValueError(f"backend must be 'native', 'lme4' or 'bayes', got {backend!r}")
+    if ddf == "between-within":
+        design = design if backend == "native" else glmm_design(formula, data, family=family)
+        df = between_within_df(design.X, design.groups, design.x_names)
+        res.df_terms = df.reindex(res.params.index)
+        res.df_method = DDF_METHODS[ddf]
+    return res

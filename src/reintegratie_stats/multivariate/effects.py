@@ -20,7 +20,7 @@ __all__ = ["lincom", "marginal_effects", "predicted", "standardized_coefficients
 
 
 def _crit(result: ModelResults, alpha: float) -> float:
-    return float(result._dist().ppf(1 - alpha / 2))
+    return float(result.reference_distribution().ppf(1 - alpha / 2))
 
 
 def _row(result: ModelResults, g: np.ndarray, alpha: float) -> dict[str, float]:
@@ -30,7 +30,7 @@ def _row(result: ModelResults, g: np.ndarray, alpha: float) -> dict[str, float]:
     se = float(np.sqrt(g @ V @ g))
     q = _crit(result, alpha)
     z = est / se if se > 0 else np.nan
-    p = float(2 * result._dist().sf(abs(z))) if se > 0 else np.nan
+    p = float(2 * result.reference_distribution().sf(abs(z))) if se > 0 else np.nan
     return {
         "estimate": est,
         "std_error": se,
