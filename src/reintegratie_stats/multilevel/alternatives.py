@@ -8,7 +8,7 @@
   smaller in size than the conditional GLMM coefficients by about ``1/sqrt(1 + 0.346 var_u)``.
 * :func:`glm` -- the logistic model without a random intercept (the small model when testing the
   variance with :func:`reintegratie_stats.multilevel.lrt`).
-* :func:`lmer` -- linear random-intercept model (statsmodels ``MixedLM``, REML or ML), or lme4.
+* :func:`lmer` -- linear mixed model (lme4's profiled deviance, REML or ML), or lme4 itself.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import statsmodels.api as sm
 from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
 from ..results import ConvergenceInfo, ConvergenceWarning, ModelResults
+from ..statistics.complete_cases import CompleteCases, complete_cases
+from ..statistics.formula import parse_formula
+from ..statistics.lmm import fit_lmm
 from .design import glmm_design
-from .formula import parse_formula
 from .results import GLMMResult, ranef_frame
 
 __all__ = ["glmer_bayes", "gee", "glm", "lmer"]
@@ -33,24 +35,16 @@ def _complete(formula: str, data: pd.DataFrame, extra: list[str] | None = None):
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     pf = parse_formula(formula)
-    cols = pf.variables(data.columns) + [c for c in (extra or []) if c in data.columns]
-    cols = list(dict.fromkeys(cols))
     for c in [pf.response, *(extra or [])]:
         if c not in data.columns:
             raise ValueError(f"column {c!r} is not in the data")
-    miss = data[cols].isna()
-    excl = {c: int(n) for c, n in miss.sum().items() if n > 0}
-    keep = ~miss.any(axis=1).to_numpy()
-    return pf, data.loc[keep], int((~keep).sum()), excl
+    cases = complete_cases(data, [*pf.variables(data.columns), *(extra or [])])
+    # keep every column (statsmodels' formula interface may use more than the listed ones)
+    return pf, data.loc[cases.frame.index], cases.n_excluded, cases.excluded_by
 
 
 def _excl_note(n: int, by: dict[str, int]) -> dict[str, Any]:
-    out: dict[str, Any] = {"n_excluded": n, "excluded_by": by}
-    if n:
-        out["rows excluded (missing values)"] = (
-            f"{n} ({', '.join(f'{c}: {k}' for c, k in by.items())})"
-        )
-    return out
+    return CompleteCases(pd.DataFrame(), 0, n, by).note()
 
 
 def glmer_bayes(formula: str, data: pd.DataFrame) -> GLMMResult:
@@ -220,23 +214,37 @@ def lmer(
     reml: bool = True,
     backend: Literal["native", "lme4"] = "native",
 ) -> GLMMResult:
-    """Linear random-intercept model ``y ~ x + (1 | g)`` (statsmodels MixedLM or lme4).
+    """Linear mixed model ``y ~ x + (1 | g)`` as ``lme4::lmer`` (native) or by lme4 itself.
 
     Parameters
     ----------
     formula : str
-        lme4 syntax; the native backend takes exactly one ``(1 | group)``.
+        lme4 syntax: random intercepts ``(1 | g)`` (several allowed) or ``(1 + x | g)``.
     data : pandas.DataFrame
     reml : bool
-        REML (default, as lme4) or maximum likelihood (for likelihood-ratio tests of fixed effects).
+        REML (default, as lme4) or maximum likelihood (for likelihood-ratio tests).
     backend : {"native", "lme4"}
-        ``"native"`` is statsmodels ``MixedLM``; ``"lme4"`` is ``lme4::lmer`` through pymer4.
+        ``"native"`` is :func:`reintegratie_stats.statistics.lmm.fit_lmm` (lme4's profiled
+        deviance and ``vcov``); ``"lme4"`` is ``lme4::lmer`` through pymer4.
 
     Returns
     -------
     GLMMResult
-        ``variance_components`` (group variance), ``residual_variance``, ``icc``; ``llf`` is the
-        REML criterion when ``reml=True`` (as lme4's ``logLik``); AIC counts both variances.
+        ``variance_components``, ``theta`` (lme4's), ``residual_variance``, ``icc``; ``llf`` is
+        the REML criterion when ``reml=True`` (as lme4's ``logLik``); AIC counts the variance
+        parameters and the residual variance. ``convergence.singular`` marks a boundary fit
+        (its variance is exactly 0).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> g = np.repeat(np.arange(12), 10)
+    >>> df = pd.DataFrame({"g": g, "x": rng.normal(size=120)})
+    >>> df["y"] = 1 + df["x"] + rng.normal(0, 1, 12)[g] + rng.normal(size=120)
+    >>> m = lmer("y ~ x + (1 | g)", df, reml=False)
+    >>> m.convergence.converged, m.k_params
+    (True, 4)
     """
     if backend == "lme4":
         from .lme4 import lmer_lme4
@@ -244,67 +252,50 @@ def lmer(
         return lmer_lme4(formula, data, reml=reml)
     if backend != "native":
         raise ValueError(f"backend must be 'native' or 'lme4', got {backend!r}")
-    design = glmm_design(formula, data, family="gaussian")
-    g = design.group
-    groups = np.asarray(design.group_levels)[design.groups]
-    exog = pd.DataFrame(design.X, columns=list(design.x_names))
-    model = sm.MixedLM(
-        pd.Series(design.y, name=design.response),
-        exog,
-        groups=groups,
-        exog_re=np.ones((design.nobs, 1)),
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = model.fit(reml=reml)
-    msgs = [
-        str(w.message)
-        for w in caught
-        if "converge" in str(w.message).lower() or "boundary" in str(w.message).lower()
-    ]
-    names = list(design.x_names)
-    p = len(names)
-    var_u = float(res.cov_re.iloc[0, 0])
-    singular = var_u < 1e-8 * max(float(res.scale), 1e-300)
-    if singular:
-        msgs.append(f"boundary (singular) fit: the variance of the random intercept for {g!r} is 0")
-    for m in msgs:
+    fit = fit_lmm(formula, data, reml=reml)
+    for m in fit.messages:
         warnings.warn(m, ConvergenceWarning, stacklevel=2)
-    cov = np.asarray(res.cov_params())[:p, :p]
-    if singular:  # statsmodels cannot predict from a singular covariance: the modes are 0
-        est = np.zeros(design.n_groups)
-        se = np.zeros(design.n_groups)
-    else:
-        re_dict = res.random_effects
-        re_cov = res.random_effects_cov
-        est = np.array([float(re_dict[lev].iloc[0]) for lev in design.group_levels])
-        se = np.array(
-            [float(np.sqrt(np.asarray(re_cov[lev])[0, 0])) for lev in design.group_levels]
-        )
+    names = list(fit.x_names)
+    re = fit.ranef[fit.ranef["term"] == "(Intercept)"]
+    ranef = pd.concat(
+        [
+            ranef_frame(
+                str(g),
+                tuple(r["level"]),
+                r["n"].to_numpy(),
+                r["estimate"].to_numpy(),
+                r["std_error"].to_numpy(),
+            )
+            for g, r in re.groupby("grpvar", sort=False)
+        ],
+        ignore_index=True,
+    )
+    est = "REML" if reml else "ML"
+    ng = fit.n_groups
     return GLMMResult(
-        params=pd.Series(np.asarray(res.fe_params, dtype=float), index=names, name="params"),
-        cov=pd.DataFrame(cov, index=names, columns=names),
-        nobs=design.nobs,
-        llf=float(res.llf),
-        model=f"Linear mixed model ({'REML' if reml else 'ML'}; statsmodels MixedLM)",
+        params=pd.Series(fit.beta, index=names, name="params"),
+        cov=pd.DataFrame(fit.cov_beta, index=names, columns=names),
+        nobs=fit.nobs,
+        llf=float(fit.llf),
+        model=f"Linear mixed model ({est}; native, lme4's profiled deviance)",
         formula=formula,
         cov_type="model",
-        cov_description="MixedLM model-based covariance of the fixed effects",
-        n_extra_params=2,
+        cov_description="sigma^2 (X'V^-1 X)^-1 at the estimated variances, as lme4's vcov()",
+        n_extra_params=fit.n_theta + 1,
         extra={
-            "n_groups": design.n_groups,
+            "n_groups": ng[fit.design.blocks[0].group] if len(ng) == 1 else ng,
             "reml": reml,
-            **_excl_note(design.n_excluded, design.excluded_by),
+            **fit.design.cases.note(),
         },
-        variance_components=pd.Series({g: var_u}, name="variance"),
-        theta=pd.Series({f"sd_(Intercept)|{g}": np.sqrt(var_u / res.scale)}, name="theta"),
-        ranef=ranef_frame(g, design.group_levels, design.group_sizes, est, se),
+        variance_components=fit.variance_components,
+        theta=pd.Series(fit.theta, index=list(fit.theta_names), name="theta"),
+        ranef=ranef,
         convergence=ConvergenceInfo(
-            converged=bool(res.converged), singular=singular, messages=tuple(msgs) + design.warnings
+            converged=fit.converged, singular=fit.singular, messages=fit.messages
         ),
-        optim_info={"method": "statsmodels MixedLM"},
+        optim_info={"method": fit.method, "deviance": fit.deviance},
         family="gaussian",
         nagq=0,
         backend="native",
-        residual_variance=float(res.scale),
+        residual_variance=fit.sigma2,
     )

@@ -17,26 +17,18 @@ import numpy as np
 import pandas as pd
 
 from ..results import ConvergenceInfo, ConvergenceWarning
-from .formula import parse_formula
+from ..statistics.complete_cases import complete_cases
+from ..statistics.formula import parse_formula
+from ..statistics.r_bridge import INSTALL, import_pymer4, read_lmer
 from .results import GLMMResult, ranef_frame
 
 __all__ = ["glmer_lme4", "lmer_lme4", "r_formula"]
 
-_INSTALL = (
-    "backend='lme4' needs R with the lme4 package and the Python packages pymer4==0.8.2 and "
-    "rpy2 (pip install 'reintegratie-stats[lme4]')"
-)
+_INSTALL = INSTALL
 
 
 def _pymer4() -> tuple[Any, Any]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from pymer4.models import Lmer
-            from rpy2 import robjects
-    except Exception as exc:  # ImportError, or rpy2 failing to find R
-        raise ImportError(f"{_INSTALL}; import failed: {exc}") from exc
-    return Lmer, robjects
+    return import_pymer4()
 
 
 def r_formula(formula: str) -> str:
@@ -48,17 +40,14 @@ def _prepare(formula: str, data: pd.DataFrame) -> tuple[pd.DataFrame, int, dict[
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     pf = parse_formula(formula)
-    cols = pf.variables(data.columns)
     if pf.response not in data.columns:
         raise ValueError(f"column {pf.response!r} from the formula is not in the data")
-    miss = data[cols].isna()
-    excluded_by = {c: int(n) for c, n in miss.sum().items() if n > 0}
-    keep = ~miss.any(axis=1).to_numpy()
-    sub = data.loc[keep, cols].copy()
+    cc = complete_cases(data, pf.variables(data.columns))
+    sub = cc.frame
     for c in sub.columns:  # R sees strings as character -> factor; keep numbers numeric
         if not pd.api.types.is_numeric_dtype(sub[c]):
             sub[c] = sub[c].astype(str).astype(object)
-    return sub.reset_index(drop=True), int((~keep).sum()), excluded_by
+    return sub.reset_index(drop=True), cc.n_excluded, cc.excluded_by
 
 
 def _fit(
@@ -125,22 +114,12 @@ def _result(
     reml: bool,
 ) -> GLMMResult:
     r = ro.r
-    fe = r("function(m) lme4::fixef(m)")(mobj)
-    names = [str(n) for n in r["names"](fe)]
-    params = np.asarray(fe, dtype=float)
-    cov = np.asarray(r("function(m) as.matrix(vcov(m))")(mobj), dtype=float).reshape(len(names), -1)
-    theta = np.asarray(r("function(m) lme4::getME(m, 'theta')")(mobj), dtype=float)
-    theta_names = [str(n) for n in r("function(m) names(lme4::getME(m, 'theta'))")(mobj)]
-    llf = float(r("function(m) as.numeric(logLik(m))")(mobj)[0])
-    df_ll = int(r("function(m) attr(logLik(m), 'df')")(mobj)[0])
-    nobs = int(r("function(m) nobs(m)")(mobj)[0])
-    vc = r(
-        "function(m) { v <- as.data.frame(lme4::VarCorr(m)); v <- v[is.na(v$var2), ];"
-        " list(grp = as.character(v$grp), var1 = as.character(v$var1), vcov = v$vcov) }"
-    )(mobj)
-    grp, var1, vcv = (list(vc[0]), list(vc[1]), np.asarray(vc[2], dtype=float))
+    got = read_lmer(mobj, ro)
+    names, params, cov = got["names"], got["params"], got["cov"]
+    theta, theta_names = got["theta"], got["theta_names"]
+    llf, df_ll, nobs = got["llf"], got["df_ll"], got["nobs"]
     comps, resid = {}, float("nan")
-    for g, v1, val in zip(grp, var1, vcv, strict=True):
+    for g, v1, val in zip(got["vc_grp"], got["vc_var1"], got["vc"], strict=True):
         if g == "Residual":
             resid = val
         else:
@@ -170,12 +149,8 @@ def _result(
     ranef = ranef_frame(
         gname, tuple(first["level"]), n, first["estimate"].to_numpy(), first["std_error"].to_numpy()
     )
-    msgs = (
-        [str(s) for s in r("function(m) unlist(m@optinfo$conv$lme4$messages)")(mobj)]
-        if r("function(m) length(m@optinfo$conv$lme4$messages)")(mobj)[0] > 0
-        else []
-    )
-    singular = bool(r("function(m) lme4::isSingular(m)")(mobj)[0])
+    msgs = list(got["messages"])
+    singular = got["singular"]
     if singular and not any("singular" in m for m in msgs):
         msgs.append("boundary (singular) fit: see help('isSingular')")
     for m in msgs:

@@ -16,57 +16,22 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from ..statistics.complete_cases import complete_cases
+from ..statistics.formula import formula_variables as _formula_variables
+from ..statistics.formula import split_random
+from ..statistics.lmm import patsy_frame
+
 __all__ = ["Design", "formula_variables", "listwise", "make_design", "split_random"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_RANDOM = re.compile(r"\+?\s*\(\s*([^()|]+?)\s*\|\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)")
+
+# one formula parser, one complete-case routine and one patsy frame for every model here
+_to_patsy_frame = patsy_frame
 
 
 def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
     """Columns of ``data`` named in ``formula`` (in order of first appearance)."""
-    seen: list[str] = []
-    for tok in _IDENT.findall(formula):
-        if tok in data.columns and tok not in seen:
-            seen.append(tok)
-    return seen
-
-
-def split_random(formula: str) -> tuple[str, list[tuple[str, str]]]:
-    """Split an lme4-style formula into its fixed part and its random terms.
-
-    Returns
-    -------
-    fixed : str
-        The formula without the ``( ... | group)`` terms.
-    random : list of (str, str)
-        ``(expression, group)`` per random term, e.g. ``("1", "institution_id")``.
-
-    Examples
-    --------
-    >>> split_random("y ~ x + (1 | g)")
-    ('y ~ x', [('1', 'g')])
-    """
-    random = [(m.group(1).strip(), m.group(2)) for m in _RANDOM.finditer(formula)]
-    fixed = _RANDOM.sub("", formula).strip()
-    fixed = re.sub(r"\+\s*$", "", fixed).strip()
-    fixed = re.sub(r"~\s*\+", "~", fixed)
-    if fixed.endswith("~"):
-        fixed += " 1"
-    return fixed, random
-
-
-def _to_patsy_frame(df: pd.DataFrame) -> pd.DataFrame:
-    # patsy does not know pandas' string dtype (pandas 3 default); give it plain objects.
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if isinstance(s.dtype, pd.StringDtype) or isinstance(s.dtype, pd.CategoricalDtype):
-            out[c] = s.astype(object)
-        elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
-            out[c] = s.astype(float)
-        else:
-            out[c] = s
-    return pd.DataFrame(out, index=df.index)
+    return _formula_variables(formula, data.columns)
 
 
 def listwise(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, dict[str, int]]:
@@ -77,23 +42,8 @@ def listwise(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int,
     ValueError
         When a column is absent, or no row is complete.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    missing_cols = [c for c in columns if c not in data.columns]
-    if missing_cols:
-        raise ValueError(f"column(s) not in data: {', '.join(missing_cols)}")
-    sub = data[columns]
-    na = sub.isna()
-    keep = ~na.any(axis=1)
-    excluded_by = {c: int(na[c].sum()) for c in columns if na[c].any()}
-    n_excluded = int((~keep).sum())
-    if not keep.any():
-        worst = max(excluded_by, key=excluded_by.get) if excluded_by else "?"
-        raise ValueError(
-            f"no complete rows: all {len(data)} rows have a missing value "
-            f"(most often in {worst!r}: {excluded_by.get(worst, 0)} rows)"
-        )
-    return _to_patsy_frame(sub.loc[keep]), n_excluded, excluded_by
+    cc = complete_cases(data, columns)
+    return patsy_frame(cc.frame), cc.n_excluded, cc.excluded_by
 
 
 @dataclass

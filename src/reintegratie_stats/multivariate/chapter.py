@@ -128,7 +128,9 @@ def chapter5(
     items = [c for c in prep_items(cb) if c in data.columns]
     out["reliability"] = scale_reliability(data, items)
 
-    formulas = {f"prep_{d}": domain_formula(d, ctrl, coding=coding) for d in doms}
+    # the social-network model has family contact (SPEC §4) when the visit questions exist
+    family = "family_contact" in data.columns and bool(data["family_contact"].notna().any())
+    formulas = {f"prep_{d}": domain_formula(d, ctrl, coding=coding, family=family) for d in doms}
     overall = (
         {"prep_overall": overall_formula(ctrl, coding=coding)}
         if "prep_overall" in data.columns

@@ -1,23 +1,24 @@
 """Linear mixed models with a random intercept per institution (lme4-style formulas).
 
-``backend="native"`` fits statsmodels ``MixedLM`` (REML by default); ``backend="lme4"`` calls
-R's lme4 through pymer4 (or through ``reintegratie_stats.multilevel.lmer`` when that module is
-present). Both return a :class:`MixedResults` with the fixed effects as ``params`` and the
-variance components in ``extra`` (``group_var``, ``resid_var``, ``icc``).
+``backend="native"`` is the shared linear mixed model
+:func:`reintegratie_stats.statistics.lmm.fit_lmm` (lme4's profiled deviance and ``vcov``, REML by
+default; the same estimator as ``multilevel.lmer``); ``backend="lme4"`` calls R's lme4 through
+pymer4. Both return a :class:`MixedResults` with the fixed effects as ``params``, the variances
+as ``variance_components`` (and ``group_var``, ``resid_var``, ``icc``) and a ``singular`` flag.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from ..results import ConvergenceInfo, ConvergenceWarning
+from ..statistics.formula import split_random
+from ..statistics.lmm import fit_lmm, patsy_frame
 from ._base import FormulaResults
-from ._design import make_design, split_random
 
 __all__ = ["MixedResults", "mixed"]
 
@@ -29,17 +30,20 @@ class MixedResults(FormulaResults):
     group_var: float = float("nan")
     resid_var: float = float("nan")
     convergence: ConvergenceInfo | None = None
+    #: variance of each random term (lme4's ``VarCorr``); what ``lrt`` counts for the boundary
+    variance_components: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    theta: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    ranef: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def singular(self) -> bool:
+        """Boundary fit: a relative SD below 1e-4 (``lme4::isSingular``); its variance is 0."""
+        return bool(self.convergence.singular) if self.convergence is not None else False
 
     @property
     def icc(self) -> float:
         """Intra-class correlation of the random intercept, group_var / (group_var + resid_var)."""
         return self.group_var / (self.group_var + self.resid_var)
-
-
-def _n_variance_params(exog_re: pd.DataFrame | None) -> int:
-    # lme4 counts the random-effects covariance parameters plus the residual variance.
-    q = 1 if exog_re is None else exog_re.shape[1]
-    return q * (q + 1) // 2 + 1
 
 
 def _parse(formula: str) -> tuple[str, str, str]:
@@ -71,15 +75,16 @@ def mixed(
     data : pandas.DataFrame
         Not modified; incomplete rows are dropped and counted in ``extra["n_excluded"]``.
     backend : {"native", "lme4"}
-        statsmodels MixedLM, or lme4 via pymer4 (needs R and pymer4).
+        The shared native LMM (as lme4), or lme4 via pymer4 (needs R and pymer4).
     reml : bool
         REML (default, as lme4) or maximum likelihood (use ML to compare fixed parts by LR).
 
     Returns
     -------
     MixedResults
-        Fixed effects in ``params``/``bse`` (model-based covariance), ``group_var``,
-        ``resid_var``, ``icc``, ``llf`` (REML or ML log-likelihood), ``convergence``.
+        Fixed effects in ``params``/``bse`` (lme4's covariance), ``variance_components``,
+        ``group_var``, ``resid_var``, ``icc``, ``llf`` (REML or ML log-likelihood),
+        ``convergence`` and ``singular`` (boundary fit: ``group_var`` is exactly 0).
 
     Examples
     --------
@@ -103,69 +108,49 @@ def mixed(
                 f"backend='lme4' here fits a random intercept only; got ({expr} | {group})"
             )
         return fit_lme4(formula, fixed, group, data, reml=reml)
-    import statsmodels.api as sm
-
-    d = make_design(fixed, data, extra_columns=(group,))
-    groups = d.frame[group].astype(str).to_numpy()
-    n_groups = len(np.unique(groups))
-    if n_groups < 2:
-        raise ValueError(f"group column {group!r} has {n_groups} level(s); need at least 2")
-    if expr.replace(" ", "") == "1":
-        exog_re = None
-        # an explicit column of ones: MixedLM's own default for exog_re=None misbehaves here
-        re_matrix = pd.DataFrame({"Group": np.ones(len(d.X))}, index=d.X.index)
-    else:
-        import patsy
-
-        exog_re = patsy.dmatrix(expr, d.frame, return_type="dataframe")
-        re_matrix = exog_re
-    model = sm.MixedLM(d.y, d.X, groups=groups, exog_re=re_matrix)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # statsmodels tries the methods in turn; its L-BFGS start can stall at a
-        # zero-variance point (seen on tests/reference/mv_small.csv), so BFGS goes first.
-        fit = model.fit(reml=reml, method=["bfgs", "powell"])
-    messages = tuple(str(w.message) for w in caught)
-    k = d.X.shape[1]
-    names = d.names
-    fe_cov = np.asarray(fit.cov_params())[:k, :k]
-    group_var = float(np.asarray(fit.cov_re)[0, 0])
-    singular = group_var < 1e-8 * max(float(fit.scale), 1e-12)
-    conv = ConvergenceInfo(converged=bool(fit.converged), singular=singular, messages=messages)
-    if not fit.converged:
-        warnings.warn(f"MixedLM did not converge for {formula!r}", ConvergenceWarning, stacklevel=2)
-    if singular:
-        messages = messages + ("random-intercept variance estimated at 0 (boundary fit)",)
+    fit = fit_lmm(formula, data, reml=reml)
+    n_groups = fit.n_groups[group]
+    group_var = float(fit.variance_components.iloc[0])
+    resid_var = float(fit.sigma2)
+    messages = fit.messages
+    names = list(fit.x_names)
+    conv = ConvergenceInfo(converged=fit.converged, singular=fit.singular, messages=messages)
+    if not fit.converged:  # a boundary fit is an answer (flagged), not a failure
+        warnings.warn(f"the LMM did not converge for {formula!r}", ConvergenceWarning, stacklevel=2)
     est = "REML" if reml else "ML"
+    cases = fit.design.cases
     return MixedResults(
-        params=pd.Series(np.asarray(fit.fe_params), index=names, name="params"),
-        cov=pd.DataFrame(fe_cov, index=names, columns=names),
-        nobs=int(d.X.shape[0]),
+        params=pd.Series(fit.beta, index=names, name="params"),
+        cov=pd.DataFrame(fit.cov_beta, index=names, columns=names),
+        nobs=fit.nobs,
         df_resid=None,
         llf=float(fit.llf),
         use_t=False,
-        model=f"Linear mixed model ({est}), random intercept by {group} [statsmodels MixedLM]",
+        model=f"Linear mixed model ({est}), random intercept by {group} [native, as lme4]",
         formula=formula,
         cov_type="model-based",
         cov_description=(
-            f"Model-based covariance of the fixed effects ({est}); {n_groups} groups of {group!r}; "
-            "Wald z tests (no small-sample df correction)."
+            f"lme4's covariance of the fixed effects, sigma^2 (X'V^-1 X)^-1 ({est}); "
+            f"{n_groups} groups of {group!r}; Wald z tests (no small-sample df correction)."
         ),
-        n_extra_params=_n_variance_params(exog_re),
+        n_extra_params=fit.n_theta + 1,  # lme4 counts theta and the residual variance
         extra={
-            "n_excluded": d.n_excluded,
-            "excluded_by": d.excluded_by,
+            "n_excluded": cases.n_excluded,
+            "excluded_by": cases.excluded_by,
             "n_groups": n_groups,
             "group_var": group_var,
-            "resid_var": float(fit.scale),
-            "icc": group_var / (group_var + float(fit.scale)),
+            "resid_var": resid_var,
+            "icc": group_var / (group_var + resid_var),
             "backend": "native",
             "reml": reml,
         },
-        design_info=d.design_info,
-        frame=d.frame,
-        endog_name=str(d.y.name),
+        design_info=fit.design.design_info,
+        frame=patsy_frame(cases.frame),
+        endog_name=fit.design.response,
         group_var=group_var,
-        resid_var=float(fit.scale),
+        resid_var=resid_var,
         convergence=conv,
+        variance_components=fit.variance_components,
+        theta=pd.Series(fit.theta, index=list(fit.theta_names), name="theta"),
+        ranef=fit.ranef,
     )

@@ -23,12 +23,18 @@ from .scales import prep_items, preparedness_scale
 
 __all__ = [
     "DEFAULT_CONTROLS",
+    "FAMILY_VISITS",
     "AnalysisFrame",
+    "family_contact",
     "analysis_frame",
     "domain_formula",
     "overall_formula",
     "support_terms",
 ]
+
+#: Visits that make ``family_contact`` (SPEC §4; ``concepts.analysis_variables.family_contact``):
+#: partner, children or other family visited in the last month.
+FAMILY_VISITS: tuple[str, ...] = ("visits_partner", "visits_children", "visits_family")
 
 #: Registration controls used by default (terms of the formula; absent columns are skipped).
 DEFAULT_CONTROLS: tuple[str, ...] = (
@@ -70,6 +76,28 @@ def _row_mean(block: pd.DataFrame) -> pd.Series:
     return block.astype(float).mean(axis=1, skipna=True).where(block.notna().any(axis=1))
 
 
+def family_contact(df: pd.DataFrame) -> pd.Series:
+    """1 if partner, children or other family visited in the last month, else 0.
+
+    A routed-out visit question (no partner, no children) counts as no visit; missing only
+    where every visit question is missing (or absent).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"visits_partner": [0, np.nan, np.nan, 2],
+    ...                    "visits_children": [0, 1, np.nan, 0], "visits_family": [0, 0, np.nan, 0]})
+    >>> family_contact(df).tolist()
+    [0.0, 1.0, nan, 1.0]
+    """
+    cols = [c for c in FAMILY_VISITS if c in df.columns]
+    if not cols:
+        return pd.Series(float("nan"), index=df.index, name="family_contact")
+    block = df[cols].astype(float)
+    out = (block.fillna(0.0).sum(axis=1) > 0).astype(float)
+    return out.where(block.notna().any(axis=1)).rename("family_contact")
+
+
 def _available_controls(data: pd.DataFrame, controls: Sequence[str]) -> tuple[str, ...]:
     out = []
     for term in controls:
@@ -108,7 +136,8 @@ def analysis_frame(
         ``data`` has the added columns ``sat_internal``, ``sat_external``, ``instr_int_mean``,
         ``instr_ext_mean``, ``n_needs``, ``any_need``, ``prep_overall`` and the centred codings
         ``sat_int_c``, ``sat_ext_c``, ``instr_int_<d>_c``, ``instr_ext_<d>_c``,
-        ``instr_int_mean_c``, ``instr_ext_mean_c`` (see ``concepts.analysis_variables`` of the
+        ``instr_int_mean_c``, ``instr_ext_mean_c``, ``family_contact`` (when a visit question
+        is present; :func:`family_contact`) (see ``concepts.analysis_variables`` of the
         codebook); ``excluded`` counts ``not_soon_released`` and ``release_date_unknown``.
 
     Notes
@@ -162,6 +191,8 @@ def analysis_frame(
         if cols:
             df[f"instr_{side}_mean"] = _row_mean(df[cols])
             df[f"instr_{side}_mean_c"] = df[[f"{c}_c" for c in cols]].mean(axis=1)
+    if any(c in df.columns for c in FAMILY_VISITS):
+        df["family_contact"] = family_contact(df)
     classic = tuple(d for d in cb.domains if d != "social_network")
     if all(f"need_{d}" in df.columns for d in classic):
         df["n_needs"] = n_needs(df, cb)
@@ -207,11 +238,15 @@ def domain_formula(
     general: bool = True,
     interaction: bool = True,
     sides: Sequence[Literal["int", "ext"]] = ("int", "ext"),
+    family: bool = True,
 ) -> str:
     """``prep_<d> ~ sat_int + sat_ext + (instr_int_<d> + instr_ext_<d>) * need_<d> + controls``.
 
     With ``coding="centred"`` the support terms are the ``*_c`` columns of
-    :func:`analysis_frame`, with ``"listwise"`` the raw 1-5 items.
+    :func:`analysis_frame`, with ``"listwise"`` the raw 1-5 items. The social-network model
+    also has ``family_contact`` (SPEC §4: family contact is part of the social network; the
+    twin's truth has it, 0.35): leaving it out biases that model's intercept. ``family=False``
+    drops it (data without visit questions).
 
     Examples
     --------
@@ -219,10 +254,14 @@ def domain_formula(
     'prep_housing ~ sat_internal + sat_external + instr_int_housing + instr_ext_housing + need_housing + instr_int_housing:need_housing + instr_ext_housing:need_housing + age'
     >>> domain_formula("id", general=False, interaction=False)
     'prep_id ~ instr_int_id_c + instr_ext_id_c + need_id'
+    >>> domain_formula("social_network", general=False, interaction=False)
+    'prep_social_network ~ instr_int_social_network_c + instr_ext_social_network_c + need_social_network + family_contact'
     """
     sat, suf = _names(coding)
     sup = [f"instr_{s}_{domain}{suf}" for s in sides]
     parts = (sat if general else []) + sup + [f"need_{domain}"]
+    if family and domain == "social_network":
+        parts.append("family_contact")
     if interaction:
         parts += [f"{s}:need_{domain}" for s in sup]
     return f"prep_{domain} ~ " + _rhs(parts, controls)
