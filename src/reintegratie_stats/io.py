@@ -31,7 +31,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .schema import TABLES, Codebook, TableSchema, Variable, load_codebook
 

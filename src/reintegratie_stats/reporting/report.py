@@ -84,6 +84,7 @@ def build_report(
     steps: list[str] | None = None,
     registry: dict[str, Step] | None = None,
     console: Any = "auto",
+    read_options: dict[str, Any] | None = None,
 ) -> ReportRun:
     """Run every analysis and write the report.
 
@@ -110,6 +111,8 @@ def build_report(
         Step registry (default :data:`~.steps.STEPS`).
     console : rich Console, ``"auto"`` or None
         Progress output.
+    read_options : dict, optional
+        ``sep``, ``decimal``, ``encoding`` for reading the files (default: detected).
 
     Returns
     -------
@@ -129,7 +132,7 @@ def build_report(
     if thr < 1:
         raise ValueError(f"threshold must be at least 1, got {thr}")
     t0 = time.perf_counter()
-    inputs = load_inputs(data_dir, mapping, seed)
+    inputs = load_inputs(data_dir, mapping, seed, read_options=read_options)
     if registry is None:
         from .steps import STEPS as registry
     ctx = ReportContext(inputs=inputs, backend=backend, lang=lang, seed=seed, threshold=thr)

@@ -208,6 +208,15 @@ def _check_output(out: object, seen: dict[str, set[str]], name: str) -> StepOutp
     return out
 
 
+def _refuse_missing_inputs(step: Step, ctx: ReportContext) -> None:
+    """A step whose input variables are absent is refused, not run on less than it says."""
+    from ..validate import MissingAnalysisInput
+
+    missing = getattr(ctx.inputs, "missing_inputs", None) or {}
+    if missing.get(step.name):
+        raise MissingAnalysisInput("; ".join(missing[step.name]))
+
+
 def run_steps(
     steps: Mapping[str, Step],
     ctx: ReportContext,
@@ -251,6 +260,7 @@ def run_steps(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
+                _refuse_missing_inputs(step, ctx)
                 if console is not None:
                     with console.status(f"{label} ...", spinner="dots"):
                         out = step.fn(ctx)
