@@ -350,6 +350,7 @@ def _sniff_sep(lines: list[str]) -> str:
 
 _DEC_COMMA = r"^[+-]?\d*,\d+$"
 _DEC_POINT = r"^[+-]?\d*\.\d+$"
+_PLAIN_NUMBER = r"^-?(0|[1-9]\d*)(\.\d+)?$"
 
 
 def _sniff_decimal(df: pd.DataFrame, sep: str) -> str:
@@ -591,11 +592,14 @@ def _clean_text(series: pd.Series, col: str, log: ConversionLog) -> pd.Series:
     return s.mask(empty | na_hit)
 
 
-def _numbers_from_text(series: pd.Series, col: str, decimal: str, log: ConversionLog) -> pd.Series:
+def _numbers_from_text(
+    series: pd.Series, col: str, decimal: str, log: ConversionLog, csv: bool = True
+) -> pd.Series:
     """Text cells of a numeric variable that hold a number -> float; changed spellings counted.
 
-    A cell counts when its text is not the plain spelling of its number ("3,5" with a decimal
-    comma, "007", "1e3", or any number held in a text column of an SPSS/Stata/Parquet file).
+    A cell counts when its text is not a plain spelling of its number ("3,5" with a decimal
+    comma, "007", "+3", "1e3"), or when the number sat in a text column of an SPSS, Stata or
+    Parquet file.
     """
     is_text = _text_cells(series) & series.notna()
     if not is_text.any():
@@ -609,8 +613,10 @@ def _numbers_from_text(series: pd.Series, col: str, decimal: str, log: Conversio
     ok = num.notna()
     if not ok.any():
         return series
-    plain = num[ok].map(lambda x: _format_code(x) if float(x).is_integer() else repr(float(x)))
-    respelled = plain != text[ok]
+    if csv:  # reading a number from CSV text is no change unless the spelling is unusual
+        respelled = ~text[ok].str.match(_PLAIN_NUMBER)
+    else:  # a number held in a text column of a typed file is a change of type
+        respelled = pd.Series(True, index=text[ok].index)
     log.add("number-from-text", col, "text -> number", int(respelled.sum()))
     out = series.astype(object).copy()
     out[num[ok].index] = num[ok].astype(float)
@@ -689,7 +695,7 @@ def read_table(
         if series.dtype == object or str(series.dtype).startswith(("string", "str")):
             series = _clean_text(series, col, log)
             if var is not None and var.is_numeric:
-                series = _numbers_from_text(series, col, dec, log)
+                series = _numbers_from_text(series, col, dec, log, csv=fmt == "csv")
         # user-missing: declared in the file (SPSS MISSING VALUES) and/or by mapping/codebook
         decl_values, decl_ranges = _declared_missing(fcol, file_meta)
         reasons = _missing_code_reasons(var, dm) if var is not None else {}
