@@ -328,6 +328,10 @@ def report(
         )
     except UnusableInputError as exc:
         raise _fail_unusable(str(exc)) from None
+    except KeyboardInterrupt as exc:
+        notes = "; ".join(getattr(exc, "__notes__", [])) or "no report written"
+        typer.echo(f"interrupted: {notes}", err=True)
+        raise typer.Exit(code=130) from None
     except InvalidDataError as exc:
         typer.echo(exc.to_summary())
         typer.echo("error: the data break codebook rules; no report written", err=True)
