@@ -286,3 +286,21 @@ def test_report_refuses_a_step_whose_input_the_mapping_misses(tmp_path, mapping_
         f"(typo.yaml line {line}) maps 'tevr_reclasering' to it, but the file has no column "
         "'tevr_reclasering'; did you mean 'tevr_reclassering'?"
     )
+
+
+def test_a_file_code_the_mapping_misses_is_reported_even_if_it_is_a_codebook_code(tmp_path):
+    # yes/no is 1/2 in this team's files; a 0 is not theirs, and must not pass as "no"
+    (tmp_path / "m.yaml").write_text(MAPPING, encoding="utf-8")
+    (tmp_path / "p.csv").write_text(
+        "respnr,pi_code,regime,contact_reclassering\n0001,PI01,1,1\n0002,PI01,2,0\n0003,PI01,2,2\n",
+        encoding="utf-8",
+    )
+    res = run(
+        "validate", str(tmp_path / "p.csv"), "-t", "prisoners", "-m", str(tmp_path / "m.yaml")
+    )
+    assert res.exit_code == 1
+    assert (
+        "[error] undeclared-code contact_reclassering (contact_probation): code 0 is not in the "
+        "mapping; known: 1 -> 1, 2 -> 0; it was read as the codebook code of the same spelling "
+        "in 1 rows (first: 2 (respnr 0002))"
+    ) in res.output

@@ -382,6 +382,10 @@ _NL: tuple[tuple[str, str], ...] = (
     (r"^code (.*) is not in the mapping$", r"code \1 staat niet in de mapping"),
     (r"^known: (.*)$", r"bekend: \1"),
     (
+        r"^it was read as the codebook code of the same spelling$",
+        "het is gelezen als de codeboekcode met dezelfde schrijfwijze",
+    ),
+    (
         r"^hint: (.*) looks like a missing code: declare it under missing_codes in the mapping "
         r"\(or as MISSING VALUES in the file\)$",
         r"tip: \1 lijkt een code voor een ontbrekend antwoord: zet die onder missing_codes in "
@@ -476,6 +480,48 @@ def check_mapping(df: pd.DataFrame, schema: TableSchema, ctx: dict[str, Any]) ->
             # an error for `validate`; in a report the steps that need it are refused instead
             severity="error" if serious and ctx.get("analyses") else "warning",
         )
+
+
+def check_mapped_codes(
+    df: pd.DataFrame, schema: TableSchema, ctx: dict[str, Any]
+) -> Iterator[Issue]:
+    """File codes the mapping does not list but that happen to be codebook codes.
+
+    With ``ja_nee: {1: 1, 2: 0}`` a file 0 is no code of the team's and would pass as "no";
+    codes that are not codebook codes either are reported by ``check_values`` already.
+    """
+    source = ctx.get("source")
+    dm = getattr(source, "mapping", None)
+    if dm is None or source is None:
+        return
+    from .io import _code_key
+
+    for var in schema:
+        vmap = dm.value_map(schema.name, var.name)
+        codes = source.codes.get(var.name)
+        if not vmap or codes is None or var.name not in df.columns or len(codes) != len(df):
+            continue
+        keys = {_code_key(k) for k in vmap}
+        allowed = {_code_text(c) for c in var.allowed}
+        file_code = codes.map(_code_key).reset_index(drop=True)
+        value = df[var.name].reset_index(drop=True)
+        bad = (
+            value.notna()
+            & file_code.notna()
+            & ~file_code.isin(list(keys))
+            & value.map(_code_text).isin(list(allowed))
+        )
+        if bad.any():
+            shown = ", ".join(str(v) for v in pd.unique(file_code[bad])[:MAX_VALUES_SHOWN])
+            known = ", ".join(f"{_code_text(k)} -> {_code_text(v)}" for k, v in vmap.items())
+            yield _issue(
+                "undeclared-code",
+                var.name,
+                f"code {shown} is not in the mapping; known: {known}; it was read as the "
+                "codebook code of the same spelling",
+                bad,
+                file_code[bad],
+            )
 
 
 def check_analysis_inputs(
@@ -653,6 +699,7 @@ def check_references(df: pd.DataFrame, schema: TableSchema, ctx: dict[str, Any])
 CHECKS: dict[str, Check] = {
     "columns": check_columns,
     "mapping": check_mapping,
+    "mapped_codes": check_mapped_codes,
     "analysis_inputs": check_analysis_inputs,
     "values": check_values,
     "unique": check_unique,
