@@ -67,7 +67,12 @@ def test_sep_and_decimal_options_override_detection(inst, tmp_path):
     # a wrong decimal mark is a type error naming the column, not a crash
     res = run("validate", str(path), "-t", "institutions", "--decimal", ".")
     assert res.exit_code == 1
-    assert "type-error travel_time_min: expected a number" in res.output
+    assert (
+        "type-error travel_time_min: expected a number (number); hint: numbers written with a decimal comma: use --decimal ,"
+        in res.output
+    )
+    res = run("validate", str(path), "-t", "institutions", "--decimal", ".", "--lang", "nl")
+    assert "tip: getallen met een decimale komma: gebruik --decimal ," in res.output
     res = run("validate", str(path), "-t", "institutions", "--sep", ";;")
     assert res.exit_code == 2 and "--sep must be one character" in res.output
     res = run("validate", str(path), "-t", "institutions", "--encoding", "klingon")

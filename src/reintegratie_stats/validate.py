@@ -392,6 +392,10 @@ _NL: tuple[tuple[str, str], ...] = (
         r"de mapping (of als MISSING VALUES in het bestand)",
     ),
     (r"^did you mean (.*)\?$", r"bedoelde u \1?"),
+    (
+        r"^hint: numbers written with a decimal comma: use --decimal ,$",
+        "tip: getallen met een decimale komma: gebruik --decimal ,",
+    ),
     (r"^needed by (.*)$", r"nodig voor \1"),
     (r"^(\w+) has no column (\w+)$", r"\1 heeft geen kolom \2"),
     (
@@ -606,8 +610,16 @@ def _numberlike(x: Any) -> bool:
 def _check_numeric(s: pd.Series, var: Variable, ctx: dict[str, Any]) -> Iterator[Issue]:
     num, not_number = _numeric(s)
     if not_number.any():
+        text = s[not_number].astype(str).str.strip()
+        hint = ""
+        if text.str.match(r"^[+-]?\d+,\d+$").any():
+            hint = "; hint: numbers written with a decimal comma: use --decimal ,"
         yield _issue(
-            "type-error", var.name, f"expected a number ({var.type})", not_number, s[not_number]
+            "type-error",
+            var.name,
+            f"expected a number ({var.type}){hint}",
+            not_number,
+            s[not_number],
         )
     ok = num.notna()
     if var.is_integer:
