@@ -20,7 +20,7 @@ Examples
 >>> with OutputFolder(out) as folder:
 ...     _ = (folder.tmp / "report.html").write_text("<html></html>")
 ...     _ = (folder.tmp / "manifest.json").write_text('{"files": {"report": ["report.html"]}}')
-...     folder.commit()
+...     _ = folder.commit()
 >>> sorted(p.name for p in out.iterdir())
 ['manifest.json', 'report.html']
 """

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from ..figures import lenient as lenient_figures
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -258,7 +260,7 @@ def run_steps(
         t0 = time.perf_counter()
         caught: list[warnings.WarningMessage] = []
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, lenient_figures():
                 warnings.simplefilter("always")
                 _refuse_missing_inputs(step, ctx)
                 if console is not None:
