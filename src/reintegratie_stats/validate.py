@@ -231,6 +231,7 @@ def analysis_inputs(codebook: Codebook | None = None) -> dict[str, dict[str, tup
     norms = [f"contact_{t}" for nm in cb.policy_norms for t in nm["requires_contact"]]
     external = [f"contact_{t}" for t in cb.external_types]
     family = list(cb.family_contact)
+    ch5 = contact + [f"sat_{t}" for t in tp] + instr + needs + prep
     raw = {
         "ch2_contact_rates": {"prisoners": contact},
         "ch2_satisfaction": {"prisoners": contact + sat},
@@ -243,13 +244,12 @@ def analysis_inputs(codebook: Codebook | None = None) -> dict[str, dict[str, tup
             "prisoners": external,
             "professionals": ["org_type", *cb.facilitation_scores],
         },
-        "ch5_preparedness": {
-            "prisoners": contact + [f"sat_{t}" for t in tp] + instr + needs + prep
-        },
+        "ch5_preparedness": {"prisoners": ch5},
         "family_rates": {"prisoners": family},
         "family_bivariate": {"prisoners": ["has_children", *family, *needs]},
         "family_multilevel": {"prisoners": family, "institutions": list(cb.family_facilities)},
-        "family_preparedness": {"prisoners": family + prep},
+        # computed inside chapter 5 (the same analysis frame and its predictors)
+        "family_preparedness": {"prisoners": ch5 + family},
     }
     return {
         step: {t: tuple(dict.fromkeys(c for c in cols if c in cb[t])) for t, cols in tabs.items()}
