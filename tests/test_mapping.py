@@ -304,3 +304,23 @@ def test_a_file_code_the_mapping_misses_is_reported_even_if_it_is_a_codebook_cod
         "mapping; known: 1 -> 1, 2 -> 0; it was read as the codebook code of the same spelling "
         "in 1 rows (first: 2 (respnr 0002))"
     ) in res.output
+
+
+def test_codes_without_a_mapping_entry_point_at_the_files_labels(pspp_export):
+    # a mapping without values for sex: the file's own labels say what 1 and 2 mean
+    text = MAPPING.replace("      sex: {1: male, 2: female}\n", "")
+    (pspp_export / "nosex.yaml").write_text(text, encoding="utf-8")
+    res = run(
+        "validate",
+        str(pspp_export / "gedetineerden.sav"),
+        "-t",
+        "prisoners",
+        "-m",
+        str(pspp_export / "nosex.yaml"),
+    )
+    assert res.exit_code == 1
+    assert (
+        "undeclared-code geslacht (sex): code not declared in the codebook (allowed: female, "
+        "male); the file labels its codes 1 = man, 2 = vrouw: map them under "
+        "tables.prisoners.values.sex in the mapping"
+    ) in res.output

@@ -393,6 +393,10 @@ _NL: tuple[tuple[str, str], ...] = (
     ),
     (r"^did you mean (.*)\?$", r"bedoelde u \1?"),
     (
+        r"^the file labels its codes (.*): map them under (.*) in the mapping$",
+        r"het bestand benoemt zijn codes \1: koppel ze onder \2 in de mapping",
+    ),
+    (
         r"^hint: numbers written with a decimal comma: use --decimal ,$",
         "tip: getallen met een decimale komma: gebruik --decimal ,",
     ),
@@ -596,7 +600,18 @@ def _code_issue(
             )
         msg = f"code {codes} is not in the mapping; known: {', '.join(known)}"
         return _issue("undeclared-code", var.name, msg + _missing_hint(shown), bad, shown)
-    return _issue("undeclared-code", var.name, default + _missing_hint(values), bad, values)
+    hint = ""
+    if source is not None and not vmap:
+        # the file says what its codes mean: point at the mapping entry that is missing
+        fname = source.file_name(var.name)
+        labels = (source.file_meta.get("value_labels") or {}).get(fname) or {}
+        if labels:
+            shown = ", ".join(f"{_code_text(k)} = {v}" for k, v in list(labels.items())[:6])
+            hint = (
+                f"; the file labels its codes {shown}: map them under "
+                f"tables.{table}.values.{var.name} in the mapping"
+            )
+    return _issue("undeclared-code", var.name, default + hint + _missing_hint(values), bad, values)
 
 
 def _numberlike(x: Any) -> bool:
