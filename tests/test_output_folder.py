@@ -146,3 +146,18 @@ def test_lock_file_holds_our_pid_while_running(tmp_path):
     with OutputFolder(out) as folder:
         assert folder.lock.read_text().split()[0] == str(os.getpid())
     assert not folder.lock.exists()
+
+
+def test_cli_says_an_interrupted_run_left_the_previous_report(data_dir, tmp_path, monkeypatch):
+    import reintegratie_stats.reporting.steps as steps_module
+
+    out = tmp_path / "out"
+    build_report(data_dir, out=out, registry=registry("alpha"), console=None)
+    before = _snapshot(out)
+    monkeypatch.setattr(steps_module, "STEPS", registry("alpha", interrupt=True))
+    res = CliRunner().invoke(app, ["report", "--data", str(data_dir), "--out", str(out)])
+    assert res.exit_code == 130
+    assert (
+        f"interrupted: no new report written; the previous report in {out} is intact"
+    ) in res.output
+    assert _snapshot(out) == before
