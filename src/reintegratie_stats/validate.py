@@ -7,7 +7,11 @@ never raises on bad data.
 
 Issue codes (stable, kebab-case): ``missing-column``, ``unknown-column`` (warning),
 ``type-error``, ``value-out-of-range``, ``undeclared-code``, ``missing-value`` (in a required
-column), ``duplicate-id``, ``routing-violation``, ``unknown-institution``.
+column), ``duplicate-id``, ``routing-violation``, ``unknown-institution``; with the file's
+:class:`~reintegratie_stats.io.LoadedTable` as ``source``: ``mapping-unmatched`` (a mapping
+key that matches no column of the file; an error where a report step needs the variable) and
+file codes the mapping does not list; with ``analyses=True``: ``missing-analysis-input``.
+Messages then use the file's names, codes, value labels and ids; ``lang="nl"`` gives Dutch.
 
 Examples
 --------
