@@ -285,3 +285,12 @@ def test_unusable_error_type(tmp_path):
     p.write_text("\n\n")
     with pytest.raises(UnusableInputError, match="the file is empty"):
         read_table(p, "prisoners")
+
+
+def test_file_cut_inside_the_header_is_an_error(tables, tmp_path):
+    path = _csv(tables, tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: data.index(b"\n") - 40])  # found by the property test
+    res = run("validate", str(path), "-t", "prisoners")
+    assert res.exit_code == 2
+    assert "the file ends inside the header (line 1) without a line break" in res.output

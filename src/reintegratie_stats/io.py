@@ -438,10 +438,11 @@ def _read_csv(path: Path, opts: ReadOptions) -> tuple[pd.DataFrame, dict[str, An
             f"{path}: rows do not match the {n_fields} columns of the header (delimiter "
             f"{sep!r}): {'; '.join(bad[:MAX_BAD_ROWS_SHOWN])}{more}"
         )
-    if kept and not text.endswith(("\n", "\r")):
+    if not text.endswith(("\n", "\r")):
+        where = f"row {len(kept)} (line {kept[-1][1]})" if kept else "the header (line 1)"
         raise UnusableInputError(
-            f"{path}: the file ends inside row {len(kept)} (line {kept[-1][1]}) without a line "
-            "break, so it looks cut off; if it is complete, end it with a line break"
+            f"{path}: the file ends inside {where} without a line break, so it looks cut "
+            "off; if it is complete, end it with a line break"
         )
     df = pd.DataFrame([r for r, _ in kept], columns=header, dtype=object)
     if not kept:
