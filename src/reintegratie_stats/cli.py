@@ -158,12 +158,10 @@ def validate(
         nl = lang.value == "nl"
         head = "omzettingen bij het inlezen" if nl else "conversions while reading"
         typer.echo(f"{head}: {loaded.log.summary()}")
+        unit = "rijen" if nl else "rows"
         for e in loaded.log.entries:
-            if e.step == "rename":
-                unit = "kolom" if nl else "column"
-            else:
-                unit = "rijen" if nl else "rows"
-            typer.echo(f"  {e.step} {e.column}: {e.detail} ({e.count} {unit})")
+            if e.step != "rename":  # renames: counted in the summary line, one per column
+                typer.echo(f"  {e.step} {e.column}: {e.detail} ({e.count} {unit})")
     raise typer.Exit(code=0 if report.valid else 1)
 
 
