@@ -52,7 +52,35 @@ def _root(
     """Statistical models for Dutch prison-climate survey data (PCQ / DPVS)."""
 
 
+class Lang(StrEnum):
+    en = "en"
+    nl = "nl"
+
+
 Table = Enum("Table", {t: t for t in TABLES}, type=str)  # choices come from the codebook's tables
+
+
+SepOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sep",
+        help="CSV delimiter: ',', ';', 'tab' or '|' (default: detected from the header).",
+    ),
+]
+DecimalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="Decimal mark in CSV files: '.' or ',' (default: ',' when numbers are written 3,5).",
+    ),
+]
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding of CSV, SPSS and Stata files, e.g. cp1252 (default: UTF-8 / the file's own).",
+    ),
+]
 
 
 def _fail_unusable(message: str) -> typer.Exit:
@@ -88,6 +116,12 @@ def validate(
             help="Also list every conversion made while reading (renames, recodes, missing codes).",
         ),
     ] = True,
+    sep: SepOption = None,
+    decimal: DecimalOption = None,
+    encoding: EncodingOption = None,
+    lang: Annotated[
+        Lang, typer.Option("--lang", help="Language of the messages: en or nl.")
+    ] = Lang.en,
 ) -> None:
     """Check a data file against the codebook and report every problem.
 
@@ -97,22 +131,37 @@ def validate(
     """
     from .validate import validate as run_validate
 
+    opts = {"sep": sep, "decimal": decimal, "encoding": encoding}
     try:
         dm = load_mapping(mapping) if mapping else None
-        loaded = read_table(path, table.value, mapping=dm)
-        inst = read_table(institutions, "institutions", mapping=dm).data if institutions else None
+        loaded = read_table(path, table.value, mapping=dm, **opts)
+        inst = (
+            read_table(institutions, "institutions", mapping=dm, **opts).data
+            if institutions
+            else None
+        )
     except UnusableInputError as exc:
         raise _fail_unusable(str(exc)) from None
-    report = run_validate(loaded.data, table.value, institutions=inst)
+    report = run_validate(
+        loaded.data,
+        table.value,
+        institutions=inst,
+        source=loaded,
+        analyses=True,
+        lang=lang.value,
+    )
     if report.issues:
         typer.echo(report.to_summary())
     else:
         typer.echo(report.summary_line())
     if show_log and loaded.log.entries:
-        typer.echo(f"conversions while reading: {loaded.log.summary()}")
+        nl = lang.value == "nl"
+        head = "omzettingen bij het inlezen" if nl else "conversions while reading"
+        typer.echo(f"{head}: {loaded.log.summary()}")
+        unit = "rijen" if nl else "rows"
         for e in loaded.log.entries:
-            if e.step != "rename":
-                typer.echo(f"  {e.step} {e.column}: {e.detail} ({e.count} rows)")
+            if e.step != "rename":  # renames: counted in the summary line, one per column
+                typer.echo(f"  {e.step} {e.column}: {e.detail} ({e.count} {unit})")
     raise typer.Exit(code=0 if report.valid else 1)
 
 
@@ -193,11 +242,6 @@ class Backend(StrEnum):
     lme4 = "lme4"
 
 
-class Lang(StrEnum):
-    en = "en"
-    nl = "nl"
-
-
 @app.command()
 def report(
     data: Annotated[
@@ -250,6 +294,9 @@ def report(
         list[str] | None,
         typer.Option("--step", help="Run only this step (repeatable); default: every step."),
     ] = None,
+    sep: SepOption = None,
+    decimal: DecimalOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Run every analysis and write the reproducible report.
 
@@ -275,9 +322,14 @@ def report(
             seed=seed,
             threshold=threshold,
             steps=step or None,
+            read_options={"sep": sep, "decimal": decimal, "encoding": encoding},
         )
     except UnusableInputError as exc:
         raise _fail_unusable(str(exc)) from None
+    except KeyboardInterrupt as exc:
+        notes = "; ".join(getattr(exc, "__notes__", [])) or "no report written"
+        typer.echo(f"interrupted: {notes}", err=True)
+        raise typer.Exit(code=130) from None
     except InvalidDataError as exc:
         typer.echo(exc.to_summary())
         typer.echo("error: the data break codebook rules; no report written", err=True)

@@ -31,7 +31,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .schema import TABLES, Codebook, TableSchema, Variable, load_codebook
 
@@ -41,6 +40,8 @@ __all__ = [
     "ConversionLog",
     "DataMapping",
     "LoadedTable",
+    "NA_STRINGS",
+    "ReadOptions",
     "UnusableInputError",
     "canonicalize",
     "detect_format",
@@ -118,6 +119,17 @@ class LoadedTable:
     source: str
     format: Format
     file_meta: dict[str, Any] = field(default_factory=dict)
+    #: canonical name -> the file's own column name (only columns the mapping renamed)
+    file_names: dict[str, str] = field(default_factory=dict)
+    #: the file's columns as written, before any rename
+    file_columns: tuple[str, ...] = ()
+    mapping: DataMapping | None = None
+    #: canonical name -> the file's own codes of that column (text), row by row
+    codes: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+
+    def file_name(self, column: str) -> str:
+        """The file's name of canonical ``column`` (itself when not renamed)."""
+        return self.file_names.get(column, column)
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,6 +157,17 @@ class DataMapping:
     missing_codes: dict[int, str]
     language: Literal["en", "nl"] = "nl"
     path: str | None = None
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, table: str, file_column: str) -> int | None:
+        """Line of ``tables.<table>.columns.<file_column>`` in the mapping file."""
+        return self.lines.get(f"tables.{table}.columns.{file_column}")
+
+    def where(self, table: str, file_column: str) -> str:
+        """``"example_nl.yaml line 73"``: where a column key is, for messages."""
+        line = self.line_of(table, file_column)
+        name = Path(self.path).name if self.path else self.name
+        return f"{name} line {line}" if line else name
 
     def rename_in(self, table: str) -> dict[str, str]:
         return dict(self.columns.get(table, {}))
@@ -164,59 +187,34 @@ class DataMapping:
 
 
 def load_mapping(path: str | Path, codebook: Codebook | None = None) -> DataMapping:
-    """Read and check a mapping YAML file.
+    """Read a mapping YAML file and check it against its schema and the codebook.
 
     Raises
     ------
     UnusableInputError
-        If the file is missing, not YAML, or names tables, variables or reasons the codebook
-        does not know (the message names the offending key).
+        If the file is missing, not YAML, has a duplicate or unknown key, a value of the wrong
+        type, or names tables, variables, codes or reasons the codebook does not know. The
+        message names the key path and its line (see :mod:`reintegratie_stats.mapping`).
     """
+    from .mapping import MappingError, parse_mapping
+
     cb = codebook or load_codebook()
     p = Path(path)
-    if not p.is_file():
-        raise UnusableInputError(f"mapping file not found: {p}")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UnusableInputError(f"mapping file {p} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict) or "tables" not in raw:
-        raise UnusableInputError(f"mapping file {p} must be a mapping with a 'tables' key")
+        spec = parse_mapping(p, cb)
+    except MappingError as exc:
+        raise UnusableInputError(str(exc)) from None
+    raw = spec.raw
     value_sets = raw.get("value_sets") or {}
-    missing = {int(k): str(v) for k, v in (raw.get("missing_codes") or {}).items()}
-    bad = sorted(set(missing.values()) - set(MISSING_REASONS))
-    if bad:
-        raise UnusableInputError(
-            f"mapping {p}: missing_codes reasons must be one of {', '.join(MISSING_REASONS)}; got {bad}"
-        )
+    missing = {k: str(v) for k, v in (raw.get("missing_codes") or {}).items()}
     columns: dict[str, dict[str, str]] = {}
     values: dict[str, dict[str, dict[Any, Any]]] = {}
-    for table, spec in (raw.get("tables") or {}).items():
-        if table not in TABLES:
-            raise UnusableInputError(
-                f"mapping {p}: unknown table {table!r} (known: {', '.join(TABLES)})"
-            )
-        spec = spec or {}
-        cols = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
-        unknown = sorted(v for v in cols.values() if v not in cb[table])
-        if unknown:
-            raise UnusableInputError(
-                f"mapping {p}: table {table!r} maps to names not in the codebook: {', '.join(unknown)}"
-            )
-        columns[table] = cols
+    for table, tspec in (raw.get("tables") or {}).items():
+        tspec = tspec or {}
+        columns[table] = {str(k): str(v) for k, v in (tspec.get("columns") or {}).items()}
         vals: dict[str, dict[Any, Any]] = {}
-        for var, vmap in (spec.get("values") or {}).items():
-            if isinstance(vmap, str):
-                if vmap not in value_sets:
-                    raise UnusableInputError(
-                        f"mapping {p}: {table}.{var} names unknown value_set {vmap!r}"
-                    )
-                vmap = value_sets[vmap]
-            if not any(fnmatch.fnmatchcase(n, var) for n in cb[table].names):
-                raise UnusableInputError(
-                    f"mapping {p}: values for {table}.{var} match no codebook variable"
-                )
-            vals[str(var)] = dict(vmap)
+        for var, vmap in (tspec.get("values") or {}).items():
+            vals[str(var)] = dict(value_sets[vmap] if isinstance(vmap, str) else (vmap or {}))
         values[table] = vals
     return DataMapping(
         name=str(raw.get("name", p.stem)),
@@ -225,6 +223,7 @@ def load_mapping(path: str | Path, codebook: Codebook | None = None) -> DataMapp
         missing_codes=missing,
         language=raw.get("language", "nl"),
         path=str(p),
+        lines=dict(spec.lines),
     )
 
 
@@ -244,6 +243,17 @@ def _format_code(x: Any) -> Any:
     if isinstance(x, float | np.floating) and float(x).is_integer():
         return str(int(x))
     return str(x)
+
+
+def _code_key(x: Any) -> Any:
+    """A code as text for matching mapping keys: '1.0', '1' and 1.0 are the same code."""
+    if isinstance(x, str):
+        try:
+            f = float(x)
+        except ValueError:
+            return x
+        return _format_code(f) if math.isfinite(f) else x
+    return _format_code(x)
 
 
 def _string_column(s: pd.Series) -> pd.Series:
@@ -289,18 +299,210 @@ def detect_format(path: str | Path) -> Format:
         ) from None
 
 
-def _read_raw(path: Path, fmt: Format) -> tuple[pd.DataFrame, dict[str, Any]]:
+#: Text that means "no value" in exports from R, Python, Excel and SPSS; read as missing and
+#: counted in the log (step ``na-string``), never silently.
+NA_STRINGS = ("NA", "N/A", "n/a", "#N/A", "NaN", "nan", "None", "null", "NULL", ".")
+#: Delimiters tried, in order of preference when two fit equally well.
+CSV_SEPARATORS = (",", ";", "\t", "|")
+MAX_BAD_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a CSV or SPSS file: ``None`` means detect (delimiter, decimal mark, encoding)."""
+
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sep is not None:
+            sep = {"tab": "\t", "\\t": "\t"}.get(self.sep, self.sep)
+            if len(sep) != 1:
+                raise UnusableInputError(
+                    f"--sep must be one character (or 'tab'), got {self.sep!r}"
+                )
+            object.__setattr__(self, "sep", sep)
+        if self.decimal is not None and self.decimal not in (".", ","):
+            raise UnusableInputError(f"--decimal must be '.' or ',', got {self.decimal!r}")
+        if self.encoding is not None:
+            import codecs
+
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise UnusableInputError(f"unknown --encoding {self.encoding!r}") from None
+
+
+def _sniff_sep(lines: list[str]) -> str:
+    """The delimiter that splits the header and the first rows into the same, largest count."""
+    import csv
+
+    best, best_n = ",", 1
+    for sep in CSV_SEPARATORS:
+        try:
+            counts = {len(r) for r in csv.reader(lines, delimiter=sep) if r}
+        except csv.Error:
+            continue
+        if len(counts) == 1 and (n := counts.pop()) > best_n:
+            best, best_n = sep, n
+    return best
+
+
+_DEC_COMMA = r"^[+-]?\d*,\d+$"
+_DEC_POINT = r"^[+-]?\d*\.\d+$"
+_PLAIN_NUMBER = r"^-?(0|[1-9]\d*)(\.\d+)?$"
+
+
+def _sniff_decimal(df: pd.DataFrame, sep: str) -> str:
+    """',' when numbers are written 3,5 and never 3.5 (Dutch Excel), else '.'."""
+    if sep == ",":
+        return "."
+    cells = pd.Series(df.to_numpy().ravel()).dropna().astype(str).str.strip()
+    comma = cells.str.match(_DEC_COMMA).sum()
+    point = cells.str.match(_DEC_POINT).sum()
+    return "," if comma and not point else "."
+
+
+def _read_csv(path: Path, opts: ReadOptions) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Every cell as the text written in the file; broken structure is an error naming the row.
+
+    Short and long rows, a file cut off inside a row, an unclosed quote and duplicate column
+    names stop reading with :class:`UnusableInputError` (row and column named), because any
+    guess would change which value belongs to which column.
+    """
+    import csv
+    import io as _io
+
+    data = path.read_bytes()
+    if not data.strip():
+        raise UnusableInputError(f"cannot read {path}: the file is empty")
+    encoding = opts.encoding or "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = (
+            "; files saved by Excel on Windows are usually cp1252: use --encoding cp1252"
+            if opts.encoding is None
+            else ""
+        )
+        raise UnusableInputError(
+            f"{path}: line {line} is not valid {encoding} text (byte 0x{data[exc.start]:02x}){hint}"
+        ) from None
+    head = [ln for ln in text.splitlines()[:30]]
+    sep = opts.sep or _sniff_sep(head)
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    try:
+        header = next(reader)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise UnusableInputError(
+            f"{path}: line {reader.line_num} cannot be read as CSV ({exc}); "
+            "is a quote left open or the file cut off?"
+        ) from None
+    header = [h.strip() for h in header]
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(header, start=1):
+        if name in seen:
+            raise UnusableInputError(
+                f"{path}: column name {name!r} occurs twice in the header "
+                f"(columns {seen[name]} and {pos}); rename one of them"
+            )
+        seen[name] = pos
+    n_fields = len(header)
+    blank = [i for i, r in enumerate(rows) if not r or r == [""] and n_fields > 1]
+    kept = [
+        (r, ln) for i, (r, ln) in enumerate(zip(rows, lines, strict=True)) if i not in set(blank)
+    ]
+    bad = []
+    for i, (r, ln) in enumerate(kept, start=1):
+        if len(r) != n_fields:
+            if len(r) < n_fields:
+                what = (
+                    f"has {len(r)} of {n_fields} fields (no value for {header[len(r)]!r} and after)"
+                )
+            else:
+                what = f"has {len(r)} fields, the header {n_fields}"
+            bad.append(f"row {i} (line {ln}) {what}")
+    if bad:
+        more = (
+            f" and {len(bad) - MAX_BAD_ROWS_SHOWN} more rows"
+            if len(bad) > MAX_BAD_ROWS_SHOWN
+            else ""
+        )
+        raise UnusableInputError(
+            f"{path}: rows do not match the {n_fields} columns of the header (delimiter "
+            f"{sep!r}): {'; '.join(bad[:MAX_BAD_ROWS_SHOWN])}{more}"
+        )
+    if not text.endswith(("\n", "\r")):
+        where = f"row {len(kept)} (line {kept[-1][1]})" if kept else "the header (line 1)"
+        raise UnusableInputError(
+            f"{path}: the file ends inside {where} without a line break, so it looks cut "
+            "off; if it is complete, end it with a line break"
+        )
+    df = pd.DataFrame([r for r, _ in kept], columns=header, dtype=object)
+    if not kept:
+        df = pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
+    decimal = opts.decimal or _sniff_decimal(df, sep)
+    meta = {"sep": sep, "decimal": decimal, "encoding": encoding, "blank_lines": len(blank)}
+    return df, meta
+
+
+def _utf8_misread(path: Path) -> str | None:
+    """Where a .sav that says UTF-8 holds cp1252 text: 'variable X (row N: 'value')'."""
     import pyreadstat
 
     try:
+        df, meta = pyreadstat.read_sav(str(path), user_missing=True, encoding="cp1252")
+    except Exception:
+        return None
+
+    def bad(text: Any) -> bool:
+        if not isinstance(text, str) or text.isascii():
+            return False
+        try:
+            text.encode("cp1252").decode("utf-8")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            return True
+        return False
+
+    for col in df.columns:
+        if df[col].dtype == object:
+            hits = np.flatnonzero(df[col].map(bad).to_numpy(dtype=bool))
+            if hits.size:
+                return f"variable {col} (row {hits[0] + 1}: {df[col].iloc[hits[0]]!r})"
+    for col, lab in zip(meta.column_names, meta.column_labels, strict=False):
+        if bad(lab):
+            return f"the label of variable {col} ({lab!r})"
+    for col, labs in (meta.variable_value_labels or {}).items():
+        for code, lab in labs.items():
+            if bad(lab):
+                return f"the value label {_format_code(code)} of variable {col} ({lab!r})"
+    return None
+
+
+def _read_raw(
+    path: Path, fmt: Format, opts: ReadOptions | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import pyreadstat
+
+    opts = opts or ReadOptions()
+    try:
         if fmt == "csv":
-            return pd.read_csv(path, low_memory=False), {}
+            return _read_csv(path, opts)
         if fmt == "parquet":
             return pd.read_parquet(path), {}
         if fmt == "sav":
-            df, meta = pyreadstat.read_sav(str(path), user_missing=True)
+            df, meta = pyreadstat.read_sav(str(path), user_missing=True, encoding=opts.encoding)
         else:
-            df, meta = pyreadstat.read_dta(str(path))
+            df, meta = pyreadstat.read_dta(str(path), encoding=opts.encoding)
+    except UnusableInputError:
+        raise
     except (
         UnicodeDecodeError,
         ValueError,
@@ -313,13 +515,33 @@ def _read_raw(path: Path, fmt: Format) -> tuple[pd.DataFrame, dict[str, Any]]:
         ) from None
     except Exception as exc:  # pyreadstat raises its own error types for corrupt files
         if type(exc).__module__.startswith(("pyreadstat", "pyarrow")):
+            where = _utf8_misread(path) if fmt == "sav" and opts.encoding is None else None
+            if where:
+                raise UnusableInputError(
+                    f"cannot read {path}: the file says it is UTF-8, but {where} is cp1252 "
+                    "text; re-run with --encoding cp1252"
+                ) from None
             raise UnusableInputError(f"cannot read {path} as {fmt}: {exc}") from None
         raise
+    if (
+        fmt == "sav"
+        and opts.encoding is None
+        and str(meta.file_encoding).upper() in ("UTF-8", "UTF8")
+    ):
+        # pyreadstat drops bytes that are not UTF-8 without a word: look for them ourselves
+        if any(df[c].dtype == object for c in df.columns) or meta.variable_value_labels:
+            where = _utf8_misread(path)
+            if where:
+                raise UnusableInputError(
+                    f"cannot read {path}: the file says it is UTF-8, but {where} is cp1252 "
+                    "text that would be cut short; re-run with --encoding cp1252"
+                )
     file_meta = {
         "column_labels": dict(zip(meta.column_names, meta.column_labels, strict=False)),
         "value_labels": dict(getattr(meta, "variable_value_labels", {}) or {}),
         "missing_user_values": dict(getattr(meta, "missing_user_values", {}) or {}),
         "missing_ranges": dict(getattr(meta, "missing_ranges", {}) or {}),
+        "encoding": getattr(meta, "file_encoding", None),
     }
     return df, file_meta
 
@@ -346,12 +568,89 @@ def _missing_code_reasons(var: Variable, mapping: DataMapping | None) -> dict[An
     return {code: lab.get("reason", "missing") for code, lab in var.missing_codes.items()}
 
 
+def _text_cells(series: pd.Series) -> pd.Series:
+    """True where a cell holds a Python/NumPy string."""
+    return series.map(lambda x: isinstance(x, str))
+
+
+def _clean_text(series: pd.Series, col: str, log: ConversionLog) -> pd.Series:
+    """Surrounding whitespace, empty text and NA-like text -> counted, then cleaned.
+
+    One pass in plain Python: per-token pandas operations cost more than the cells.
+    """
+    na_set = frozenset(NA_STRINGS)
+    ws = empty = 0
+    na: dict[str, int] = {}
+    out: list[Any] = []
+    changed = False
+    for x in series.tolist():
+        if not isinstance(x, str):
+            out.append(x)
+            continue
+        t = x.strip()
+        if t == "":
+            empty += 1
+            out.append(np.nan)
+            changed = True
+            continue
+        if t != x:
+            ws += 1
+            changed = True
+        if t in na_set:
+            na[t] = na.get(t, 0) + 1
+            out.append(np.nan)
+            changed = True
+            continue
+        out.append(t)
+    log.add("whitespace", col, "surrounding spaces removed", ws)
+    log.add("empty-string", col, "empty text -> missing", empty)
+    for token in NA_STRINGS:
+        log.add("na-string", col, f"{token!r} -> missing", na.get(token, 0))
+    if not changed:
+        return series
+    return pd.Series(out, index=series.index, dtype=object, name=series.name)
+
+
+def _numbers_from_text(
+    series: pd.Series, col: str, decimal: str, log: ConversionLog, csv: bool = True
+) -> pd.Series:
+    """Text cells of a numeric variable that hold a number -> float; changed spellings counted.
+
+    A cell counts when its text is not a plain spelling of its number ("3,5" with a decimal
+    comma, "007", "+3", "1e3"), or when the number sat in a text column of an SPSS, Stata or
+    Parquet file.
+    """
+    is_text = _text_cells(series) & series.notna()
+    if not is_text.any():
+        return series
+    text = series[is_text].astype(str)
+    if decimal == ",":
+        comma = text.str.match(_DEC_COMMA)
+        log.add("decimal-comma", col, "3,5 -> 3.5", int(comma.sum()))
+        text = text.where(~comma, text.str.replace(",", ".", regex=False))
+    num = pd.to_numeric(text, errors="coerce")
+    ok = num.notna()
+    if not ok.any():
+        return series
+    if csv:  # reading a number from CSV text is no change unless the spelling is unusual
+        respelled = ~text[ok].str.match(_PLAIN_NUMBER)
+    else:  # a number held in a text column of a typed file is a change of type
+        respelled = pd.Series(True, index=text[ok].index)
+    log.add("number-from-text", col, "text -> number", int(respelled.sum()))
+    out = series.astype(object).copy()
+    out[num[ok].index] = num[ok].astype(float)
+    return out
+
+
 def read_table(
     path: str | Path,
     table: str,
     mapping: DataMapping | str | Path | None = None,
     *,
     codebook: Codebook | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> LoadedTable:
     """Read one table and bring it to canonical form.
 
@@ -362,6 +661,10 @@ def read_table(
     table : {"institutions", "prisoners", "professionals"}
     mapping : DataMapping or path, optional
         The research team's names and codes (see :func:`load_mapping`).
+    sep, decimal, encoding : str, optional
+        CSV delimiter (``,``, ``;``, tab, ``|``), decimal mark (``.`` or ``,``) and text
+        encoding (CSV, SPSS, Stata). Default: detected (delimiter from the header, decimal
+        comma when numbers are written ``3,5`` and never ``3.5``, UTF-8).
 
     Returns
     -------
@@ -371,7 +674,8 @@ def read_table(
     Raises
     ------
     UnusableInputError
-        Missing file, unknown format, unreadable file or unknown table.
+        Missing file, unknown format, unreadable file, unknown table, or a CSV whose rows do
+        not match its header (short or long rows, cut off, duplicate column names).
     """
     cb = codebook or load_codebook()
     if table not in TABLES:
@@ -380,10 +684,15 @@ def read_table(
     fmt = detect_format(p)
     if not p.is_file():
         raise UnusableInputError(f"file not found: {p}")
+    opts = ReadOptions(sep, decimal, encoding)
     dm = _as_mapping(mapping, cb)
-    raw, file_meta = _read_raw(p, fmt)
+    raw, file_meta = _read_raw(p, fmt, opts)
+    if raw.columns.duplicated().any():
+        dup = raw.columns[raw.columns.duplicated()][0]
+        raise UnusableInputError(f"{p}: column name {dup!r} occurs twice; rename one of them")
     log = ConversionLog()
     schema = cb[table]
+    dec = file_meta.get("decimal", ".")
 
     rename = dm.rename_in(table) if dm else {}
     present = {f: c for f, c in rename.items() if f in raw.columns}
@@ -393,7 +702,8 @@ def read_table(
             f"{p}: the mapping renames to {', '.join(clash)}, but the file already has that column"
         )
     for f, c in present.items():
-        log.add("rename", c, f"{f} -> {c}", len(raw))
+        if f != c:  # one entry per column renamed (a rename is not a change of any cell)
+            log.add("rename", c, f"{f} -> {c}", 1)
     file_name = {c: f for f, c in present.items()}
     df = raw.rename(columns=present)
 
@@ -402,10 +712,9 @@ def read_table(
         fcol = file_name.get(col, col)
         var = schema[col] if col in schema else None
         if series.dtype == object or str(series.dtype).startswith(("string", "str")):
-            empty = series.astype(object).map(lambda x: isinstance(x, str) and x.strip() == "")
-            if empty.any():
-                log.add("empty-string", col, "empty text -> missing", int(empty.sum()))
-                series = series.mask(empty)
+            series = _clean_text(series, col, log)
+            if var is not None and var.is_numeric:
+                series = _numbers_from_text(series, col, dec, log, csv=fmt == "csv")
         # user-missing: declared in the file (SPSS MISSING VALUES) and/or by mapping/codebook
         decl_values, decl_ranges = _declared_missing(fcol, file_meta)
         reasons = _missing_code_reasons(var, dm) if var is not None else {}
@@ -434,9 +743,11 @@ def read_table(
         vmap = dm.value_map(table, col) if (dm and var is not None) else None
         if vmap:
             keyed = {_format_code(k): v for k, v in vmap.items()}
-            as_key = series.map(_format_code)
+            as_key = series.map(_code_key)
             hit = as_key.isin(list(keyed)) & series.notna()
             for code, new in keyed.items():
+                if _format_code(new) == code:
+                    continue  # an identity recode changes no cell
                 n = int((as_key[hit] == code).sum())
                 log.add("recode", col, f"{code} -> {_format_code(new)}", n)
             recoded = as_key[hit].map(keyed)
@@ -444,8 +755,28 @@ def read_table(
         df[col] = series
     data = canonicalize(df, table, cb)
     return LoadedTable(
-        data=data, table=table, log=log, source=str(p), format=fmt, file_meta=file_meta
+        data=data,
+        table=table,
+        log=log,
+        source=str(p),
+        format=fmt,
+        file_meta=file_meta,
+        file_names=file_name,
+        file_columns=tuple(str(c) for c in raw.columns),
+        mapping=dm,
+        codes=_file_codes(raw, present, schema),
     )
+
+
+def _file_codes(
+    raw: pd.DataFrame, present: Mapping[str, str], schema: TableSchema
+) -> dict[str, pd.Series]:
+    """The file's own cells of every coded variable, as text (for messages in its terms)."""
+    out = {}
+    for f, c in {**{c: c for c in raw.columns if c in schema}, **present}.items():
+        if c in schema and schema[c].values:
+            out[c] = raw[f].map(_format_code)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from matplotlib.ticker import FuncFormatter
 from ..reporting.disclosure import suppression_mask
 from ..reporting.tables import column_label, value_label
 from ..schema import Codebook, load_codebook
+from . import never_fails
 
 __all__ = ["contact_rates_figure", "family_contact_figure", "forest_plot"]
 
@@ -105,7 +106,8 @@ def _dot_plot(
             ]
         )
         lab = None if s is None else str(value_label(series, s, lang, cb))
-        ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, capsize=2, label=lab)
+        # rounding can put a bound a hair inside its estimate; an error bar cannot be negative
+        ax.errorbar(rate, y, xerr=np.clip(err, 0, None), fmt="o", ms=4, capsize=2, label=lab)
     ax.set_yticks(range(len(cats)))
     ax.set_yticklabels([str(value_label(category, c, lang, cb)) for c in cats])
     ax.invert_yaxis()
@@ -128,6 +130,7 @@ def _dot_plot(
     return fig
 
 
+@never_fails
 def contact_rates_figure(
     rates: pd.DataFrame,
     lang: Lang = "en",
@@ -148,6 +151,7 @@ def contact_rates_figure(
     return _dot_plot(rates, "type", series, lang, threshold, _TEXT["share"][lang], cb, title)
 
 
+@never_fails
 def family_contact_figure(
     rates: pd.DataFrame,
     lang: Lang = "en",
@@ -169,6 +173,7 @@ def family_contact_figure(
     )
 
 
+@never_fails
 def forest_plot(
     result: pd.DataFrame,
     lang: Lang = "en",
@@ -222,7 +227,7 @@ def forest_plot(
             ax.errorbar(
                 orr[mask],
                 y[mask],
-                xerr=err[:, mask],
+                xerr=np.clip(err[:, mask], 0, None),
                 fmt="o",
                 ms=4,
                 capsize=2,

@@ -22,9 +22,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from . import never_fails
+
 __all__ = ["caterpillar", "odds_ratio_forest"]
 
 
+@never_fails
 def caterpillar(
     result_or_ranef: Any,
     title: str | None = None,
@@ -60,7 +63,15 @@ def caterpillar(
     y = np.arange(len(re))
     est = f(re["estimate"].to_numpy())
     lo, hi = f(re["ci_low"].to_numpy()), f(re["ci_high"].to_numpy())
-    ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", ms=3, color="0.2", ecolor="0.6")
+    ax.errorbar(
+        est,
+        y,
+        xerr=np.clip([est - lo, hi - est], 0, None),
+        fmt="o",
+        ms=3,
+        color="0.2",
+        ecolor="0.6",
+    )
     ax.axvline(1.0 if odds_ratio else 0.0, color="firebrick", lw=0.8, ls="--")
     ax.set_yticks(y, re["level"].astype(str).tolist(), fontsize=7)
     if odds_ratio:
@@ -73,6 +84,7 @@ def caterpillar(
     return fig
 
 
+@never_fails
 def odds_ratio_forest(
     estimates: Any,
     title: str | None = None,
@@ -116,7 +128,15 @@ def odds_ratio_forest(
     y = np.arange(len(tab))[::-1]
     est = np.exp(tab["estimate"].to_numpy())
     lo, hi = np.exp(tab["ci_low"].to_numpy()), np.exp(tab["ci_high"].to_numpy())
-    ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="s", ms=4, color="0.15", ecolor="0.5")
+    ax.errorbar(
+        est,
+        y,
+        xerr=np.clip([est - lo, hi - est], 0, None),
+        fmt="s",
+        ms=4,
+        color="0.15",
+        ecolor="0.5",
+    )
     ax.axvline(1.0, color="firebrick", lw=0.8, ls="--")
     ax.set_xscale("log")
     ax.set_yticks(y, labels.tolist(), fontsize=7)

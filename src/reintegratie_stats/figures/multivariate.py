@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..schema import load_codebook
+from . import never_fails
 
 __all__ = ["interaction_plot"]
 
@@ -37,6 +38,7 @@ _TEXT = {
 }
 
 
+@never_fails
 def interaction_plot(
     predicted: pd.DataFrame,
     outcomes: Sequence[str] | None = None,

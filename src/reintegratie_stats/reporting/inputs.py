@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..io import FORMATS, DataMapping, UnusableInputError, load_mapping, read_table
 from ..schema import TABLES, load_codebook
-from ..validate import ValidationReport, validate
+from ..validate import ValidationReport, missing_analysis_inputs, validate
 
 __all__ = [
     "DEFAULT_SEED",
@@ -93,6 +93,10 @@ class Inputs:
     mapping: InputFile | None = None
     validation: dict[str, ValidationReport] = field(default_factory=dict)
     truth: dict[str, Any] | None = None
+    #: step -> why its inputs are missing (see validate.missing_analysis_inputs)
+    missing_inputs: dict[str, list[str]] = field(default_factory=dict)
+    #: table -> the conversion log of reading its file (empty for the twin)
+    logs: dict[str, Any] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """The table ``name``; a clear error when the data folder did not provide it."""
@@ -172,6 +176,7 @@ def load_inputs(
     seed: int = DEFAULT_SEED,
     *,
     check: bool = True,
+    read_options: dict[str, Any] | None = None,
 ) -> Inputs:
     """Read the three tables of ``data_dir`` (through ``mapping``), or make the synthetic twin.
 
@@ -202,6 +207,7 @@ def load_inputs(
         A table breaks a codebook rule (``check=True``); ``.to_summary()`` lists everything.
     """
     cb = load_codebook()
+    loaded_by: dict[str, Any] = {}
     if data_dir is None:
         if mapping is not None:
             raise UnusableInputError(
@@ -214,8 +220,9 @@ def load_inputs(
         frames: dict[str, pd.DataFrame | None] = dict.fromkeys(TABLES)
         records = []
         for table, path in files.items():
-            loaded = read_table(path, table, mapping=dm, codebook=cb)
+            loaded = read_table(path, table, mapping=dm, codebook=cb, **(read_options or {}))
             frames[table] = loaded.data
+            loaded_by[table] = loaded
             records.append(
                 InputFile(
                     table, path.name, sha256_file(path), len(loaded.data), loaded.log.summary()
@@ -233,13 +240,22 @@ def load_inputs(
             seed=seed,
             files=records,
             mapping=map_rec,
+            logs={t: ld.log for t, ld in loaded_by.items()},
+        )
+        inputs.missing_inputs = missing_analysis_inputs(
+            {t: (None if f is None else list(f.columns)) for t, f in frames.items()},
+            cb,
+            dm,
+            {t: ld.file_columns for t, ld in loaded_by.items()},
         )
     inst = inputs.institutions
     for table in TABLES:
         df = getattr(inputs, table)
         if df is not None:
             ref = inst if table != "institutions" else None
-            inputs.validation[table] = validate(df, table, institutions=ref, codebook=cb)
+            inputs.validation[table] = validate(
+                df, table, institutions=ref, codebook=cb, source=loaded_by.get(table)
+            )
     if check and any(not r.valid for r in inputs.validation.values()):
         raise InvalidDataError(inputs.validation)
     return inputs

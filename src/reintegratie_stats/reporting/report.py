@@ -28,6 +28,7 @@ from ..io import DataMapping
 from ..schema import load_codebook
 from .html_report import render_page
 from .inputs import DEFAULT_SEED, Inputs, load_inputs
+from .output_folder import OutputFolder
 from .runner import ReportContext, ReportRun, Step, run_steps
 from .writers import save_figure, write_manifest, write_tables
 
@@ -40,13 +41,13 @@ def default_out_dir(inputs: Inputs, root: str | Path = "reports") -> Path:
 
 
 def _clear_outputs(out: Path) -> None:
-    """Remove the files an earlier run wrote here (only ours), so no stale table survives."""
-    for sub, patterns in (("tables", ("*.csv",)), ("figures", ("*.png", "*.svg"))):
-        for pattern in patterns:
-            for p in (out / sub).glob(pattern):
-                p.unlink()
-    for name in ("report.html", "manifest.json"):
-        (out / name).unlink(missing_ok=True)
+    """Remove the files an earlier run wrote here (those its manifest lists, never a user's)."""
+    from .output_folder import files_of_manifest
+
+    for name in files_of_manifest(out):
+        p = (out / name).resolve()
+        if p.is_relative_to(out.resolve()):
+            p.unlink(missing_ok=True)
 
 
 def write_report(
@@ -84,6 +85,7 @@ def build_report(
     steps: list[str] | None = None,
     registry: dict[str, Step] | None = None,
     console: Any = "auto",
+    read_options: dict[str, Any] | None = None,
 ) -> ReportRun:
     """Run every analysis and write the report.
 
@@ -110,6 +112,8 @@ def build_report(
         Step registry (default :data:`~.steps.STEPS`).
     console : rich Console, ``"auto"`` or None
         Progress output.
+    read_options : dict, optional
+        ``sep``, ``decimal``, ``encoding`` for reading the files (default: detected).
 
     Returns
     -------
@@ -129,12 +133,15 @@ def build_report(
     if thr < 1:
         raise ValueError(f"threshold must be at least 1, got {thr}")
     t0 = time.perf_counter()
-    inputs = load_inputs(data_dir, mapping, seed)
+    inputs = load_inputs(data_dir, mapping, seed, read_options=read_options)
     if registry is None:
         from .steps import STEPS as registry
     ctx = ReportContext(inputs=inputs, backend=backend, lang=lang, seed=seed, threshold=thr)
-    run = run_steps(registry, ctx, only=steps, console=console)
     out_dir = Path(out) if out is not None else default_out_dir(inputs)
-    manifest = write_report(run, ctx, inputs, out_dir, time.perf_counter() - t0)
+    # locked against a second run; built aside and moved into place only when complete
+    with OutputFolder(out_dir) as folder:
+        run = run_steps(registry, ctx, only=steps, console=console)
+        manifest = write_report(run, ctx, inputs, folder.tmp, time.perf_counter() - t0)
+        folder.commit()
     run.out_dir, run.manifest = out_dir, manifest
     return run

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from ..figures import lenient as lenient_figures
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -208,6 +210,15 @@ def _check_output(out: object, seen: dict[str, set[str]], name: str) -> StepOutp
     return out
 
 
+def _refuse_missing_inputs(step: Step, ctx: ReportContext) -> None:
+    """A step whose input variables are absent is refused, not run on less than it says."""
+    from ..validate import MissingAnalysisInput
+
+    missing = getattr(ctx.inputs, "missing_inputs", None) or {}
+    if missing.get(step.name):
+        raise MissingAnalysisInput("; ".join(missing[step.name]))
+
+
 def run_steps(
     steps: Mapping[str, Step],
     ctx: ReportContext,
@@ -249,8 +260,9 @@ def run_steps(
         t0 = time.perf_counter()
         caught: list[warnings.WarningMessage] = []
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, lenient_figures():
                 warnings.simplefilter("always")
+                _refuse_missing_inputs(step, ctx)
                 if console is not None:
                     with console.status(f"{label} ...", spinner="dots"):
                         out = step.fn(ctx)

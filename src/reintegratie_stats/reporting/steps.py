@@ -199,7 +199,7 @@ def data_overview(ctx: ReportContext) -> StepOutput:
             "Geen regime haalt de onthullingsdrempel.",
         )
     n_small = int((by_inst["n"] < ctx.threshold).sum())
-    return StepOutput(
+    out = StepOutput(
         tables={
             "data_tables": overview,
             "data_sample_by_regime": by_regime,
@@ -229,6 +229,10 @@ def data_overview(ctx: ReportContext) -> StepOutput:
         },
         rows_used=n_p,
     )
+    from .data_quality import add_data_quality
+
+    add_data_quality(out, inp, ctx.lang)  # warnings and conversions listed, not just counted
+    return out
 
 
 # --------------------------------------------------------------------------------------------

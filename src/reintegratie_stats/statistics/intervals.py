@@ -68,7 +68,11 @@ def wilson_interval(successes: float, n: float, alpha: float = 0.05) -> tuple[fl
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+    # exact at the ends (0 of n: lower 0; n of n: upper 1) and never across the estimate:
+    # rounding gives 0.9999999999999999 < 1.0 for n of n, which plotting code rejects
+    lo = 0.0 if successes <= 0 else min(p, max(0.0, centre - half))
+    hi = 1.0 if successes >= n else max(p, min(1.0, centre + half))
+    return (float(lo), float(hi))
 
 
 def clopper_pearson_interval(
@@ -85,7 +89,8 @@ def clopper_pearson_interval(
         if successes >= n
         else float(stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
     )
-    return (lo, hi)
+    p = successes / n  # the bounds never cross the estimate (fractional Kish counts)
+    return (min(lo, p), max(hi, p))
 
 
 def kish_effective_n(weights: np.ndarray | pd.Series) -> float:
@@ -117,7 +122,7 @@ def linearized_proportion_interval(
     w = np.ones_like(yv) if weights is None else np.asarray(weights, dtype=float)
     if yv.size == 0 or w.sum() <= 0:
         return (np.nan, np.nan, np.nan)
-    p = float(np.sum(w * yv) / np.sum(w))
+    p = float(min(1.0, max(0.0, np.sum(w * yv) / np.sum(w))))
     u = w * (yv - p)
     if cluster is not None:
         u = pd.Series(u).groupby(np.asarray(cluster)).sum().to_numpy()
@@ -126,7 +131,7 @@ def linearized_proportion_interval(
         return (p, np.nan, np.nan)
     var = float(np.sum(u**2)) * m / (m - 1) / float(np.sum(w)) ** 2
     half = normal_quantile(alpha) * np.sqrt(var)
-    return (p, max(0.0, p - half), min(1.0, p + half))
+    return (p, max(0.0, min(p, p - half)), min(1.0, max(p, p + half)))
 
 
 def proportion_interval(
@@ -172,7 +177,7 @@ def proportion_interval(
     fn = wilson_interval if method == "wilson" else clopper_pearson_interval
     lo, hi = fn(min(x, n), n, alpha)
     return {
-        "rate": x / n if n > 0 else np.nan,
+        "rate": min(x, n) / n if n > 0 else np.nan,
         "ci_low": lo,
         "ci_high": hi,
         "effective_n": n,
