@@ -245,7 +245,7 @@ def _format_code(x: Any) -> Any:
     return str(x)
 
 
-def _code_key(x: Any) -> Any:
+def code_key(x: Any) -> Any:
     """A code as text for matching mapping keys: '1.0', '1' and 1.0 are the same code."""
     if isinstance(x, str):
         try:
@@ -743,7 +743,7 @@ def read_table(
         vmap = dm.value_map(table, col) if (dm and var is not None) else None
         if vmap:
             keyed = {_format_code(k): v for k, v in vmap.items()}
-            as_key = series.map(_code_key)
+            as_key = series.map(code_key)
             hit = as_key.isin(list(keyed)) & series.notna()
             for code, new in keyed.items():
                 if _format_code(new) == code:

@@ -506,16 +506,16 @@ def check_mapped_codes(
     dm = getattr(source, "mapping", None)
     if dm is None or source is None:
         return
-    from .io import _code_key
+    from .io import code_key
 
     for var in schema:
         vmap = dm.value_map(schema.name, var.name)
         codes = source.codes.get(var.name)
         if not vmap or codes is None or var.name not in df.columns or len(codes) != len(df):
             continue
-        keys = {_code_key(k) for k in vmap}
+        keys = {code_key(k) for k in vmap}
         allowed = {_code_text(c) for c in var.allowed}
-        file_code = codes.map(_code_key).reset_index(drop=True)
+        file_code = codes.map(code_key).reset_index(drop=True)
         value = df[var.name].reset_index(drop=True)
         bad = (
             value.notna()
