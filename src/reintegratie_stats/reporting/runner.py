@@ -1,9 +1,11 @@
-"""The report runner: named steps, each caught, timed and reported on its own.
+"""The report runner: named steps, each computed, caught, timed and protected on its own.
 
-A step is a function ``fn(ctx: ReportContext) -> StepOutput``. :data:`~.steps.STEPS` is the
-registry (an explicit dict, in report order). :func:`run_steps` runs them one by one: a step
-that raises is recorded as failed with its reason and the others still run; the wall time of
-each is measured; progress is shown on the console.
+A step is a function ``fn(ctx: ReportContext) -> StepOutput``; the report's steps are made from
+the declarative spec (:data:`~.sections.STEPS`, built by :mod:`.spec`). :func:`run_steps` runs
+them one by one: a step that raises is recorded as failed with its reason and the others still
+run; the wall time of each is measured; progress is shown on the console. Right after a step,
+each of its tables is protected once (:func:`reintegratie_stats.disclosure.protect`); the
+writers and the HTML page use only the protected tables.
 
 Examples
 --------
@@ -35,6 +37,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from ..disclosure import Protected, default_threshold, protect, visible_rows
+from ..labels import concept_text, text
+from .inputs import DEFAULT_SEED
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -50,27 +56,8 @@ __all__ = [
     "run_steps",
 ]
 
-#: Report sections, in order, with their headings.
-CHAPTERS: dict[str, dict[str, str]] = {
-    "data": {"en": "Data", "nl": "Gegevens"},
-    "ch2": {"en": "Chapter 2: contact rates", "nl": "Hoofdstuk 2: contactpercentages"},
-    "ch3": {
-        "en": "Chapter 3: prior needs versus contact",
-        "nl": "Hoofdstuk 3: problemen voor detentie en contact",
-    },
-    "ch4": {
-        "en": "Chapter 4: institutional facilitation (multilevel)",
-        "nl": "Hoofdstuk 4: facilitering door de inrichting (multilevel)",
-    },
-    "ch5": {
-        "en": "Chapter 5: satisfaction and preparedness for release",
-        "nl": "Hoofdstuk 5: tevredenheid en voorbereiding op vrijlating",
-    },
-    "family": {
-        "en": "Family-contact extension",
-        "nl": "Uitbreiding: contact met gezin en familie",
-    },
-}
+#: Report sections (chapters), in order; headings in ``report_texts_<lang>.yaml`` ``chapters``.
+CHAPTERS: tuple[str, ...] = ("data", "ch2", "ch3", "ch4", "ch5", "family")
 
 Status = Literal["ok", "failed"]
 
@@ -98,7 +85,9 @@ class StepOutput:
         Extra remarks shown in the report (e.g. convergence messages).
     count_cols : dict
         Table name -> its count columns, for tables whose counts do not follow the naming
-        convention (``n``, ``n_*``, ``count*``) of the disclosure rules.
+        convention of :mod:`reintegratie_stats.disclosure`.
+    protected : dict
+        Table name -> the table after disclosure control (filled by :func:`run_steps`).
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -109,17 +98,24 @@ class StepOutput:
     rows_excluded: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     count_cols: dict[str, list[str]] = field(default_factory=dict)
+    protected: dict[str, Protected] = field(default_factory=dict)
 
 
 @dataclass
 class ReportContext:
-    """Everything a step may read: the inputs, the options and a cache shared by steps."""
+    """Everything a step may read: the inputs, the options and a cache shared by steps.
+
+    :func:`~.report.build_report` resolves the options once and passes them down in here;
+    the defaults are the single sources (:data:`~.inputs.DEFAULT_SEED`, the codebook's
+    disclosure threshold). ``text``, ``label`` and ``visible`` are what readings use, so that
+    a reading only quotes groups that pass the threshold, in the report's language.
+    """
 
     inputs: Inputs | None
     backend: Literal["native", "lme4"] = "native"
     lang: Literal["en", "nl"] = "en"
-    seed: int = 2019
-    threshold: int = 10
+    seed: int = DEFAULT_SEED
+    threshold: int = field(default_factory=default_threshold)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
@@ -127,6 +123,18 @@ class ReportContext:
         if key not in self.cache:
             self.cache[key] = fn()
         return self.cache[key]
+
+    def text(self, key: str, **fields: Any) -> str:
+        """The reading text ``key`` in the report's language, fields filled in."""
+        return text("readings", key, self.lang, **fields)
+
+    def label(self, group: str, key: Any) -> str:
+        """A concept label for use in a sentence (see :func:`~reintegratie_stats.labels.concept_text`)."""
+        return concept_text(group, key, self.lang)
+
+    def visible(self, df: pd.DataFrame, count_cols: list[str] | None = None) -> pd.DataFrame:
+        """The rows of ``df`` a reading may quote (every cell count at least the threshold)."""
+        return visible_rows(df, self.threshold, count_cols)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,6 @@ class Step:
     chapter: str
     title: Mapping[str, str]
     fn: Callable[[ReportContext], StepOutput]
-    module: str = ""
 
 
 @dataclass
@@ -208,6 +215,13 @@ def _check_output(out: object, seen: dict[str, set[str]], name: str) -> StepOutp
     return out
 
 
+def _protect(out: StepOutput, threshold: int) -> None:
+    """Disclosure control, once per table: everything written or shown comes from here."""
+    out.protected = {
+        key: protect(df, threshold, out.count_cols.get(key)) for key, df in out.tables.items()
+    }
+
+
 def run_steps(
     steps: Mapping[str, Step],
     ctx: ReportContext,
@@ -257,6 +271,7 @@ def run_steps(
                 else:
                     out = step.fn(ctx)
                 out = _check_output(out, seen, step.name)
+                _protect(out, ctx.threshold)
             status: Status = "ok"
             err = tb = None
         except Exception as exc:  # each step is isolated: report the reason, run the others
