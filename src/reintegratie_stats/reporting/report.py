@@ -130,13 +130,19 @@ def build_report(
     thr = resolve_threshold(threshold)
     if thr < 1:
         raise ValueError(f"threshold must be at least 1, got {thr}")
+    from threadpoolctl import threadpool_limits
+
     t0 = time.perf_counter()
-    inputs = load_inputs(data_dir, mapping, seed)
-    if registry is None:
-        from .sections import STEPS as registry
-    ctx = ReportContext(inputs=inputs, backend=backend, lang=lang, seed=seed, threshold=thr)
-    run = run_steps(registry, ctx, only=steps, console=console)  # computes and protects
-    out_dir = Path(out) if out is not None else default_out_dir(inputs)
-    manifest = write_report(run, ctx, inputs, out_dir, time.perf_counter() - t0)  # writes, renders
+    # The report's matrices (at most a few thousand rows by a few dozen columns) are far too
+    # small for threaded BLAS to pay off, and on a shared machine OpenBLAS's spinning threads
+    # make one SVD hundreds of times slower (benchmarks/README.md): one BLAS thread here.
+    with threadpool_limits(limits=1, user_api="blas"):
+        inputs = load_inputs(data_dir, mapping, seed)
+        if registry is None:
+            from .sections import STEPS as registry
+        ctx = ReportContext(inputs=inputs, backend=backend, lang=lang, seed=seed, threshold=thr)
+        run = run_steps(registry, ctx, only=steps, console=console)  # computes and protects
+        out_dir = Path(out) if out is not None else default_out_dir(inputs)
+        manifest = write_report(run, ctx, inputs, out_dir, time.perf_counter() - t0)  # writes
     run.out_dir, run.manifest = out_dir, manifest
     return run
