@@ -13,9 +13,8 @@ copies stacked in one patsy evaluation. A call used to rebuild the whole design 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import re
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,9 +76,7 @@ def _mean_rows(
     di = result.design_info
     X0 = result.model_matrix(base).to_numpy()
     moving = [
-        t
-        for t in di.terms
-        if any(set(_IDENT.findall(f.code)) & set(changed) for f in t.factors)
+        t for t in di.terms if any(set(_IDENT.findall(f.code)) & set(changed) for f in t.factors)
     ]
     cols = np.array([], dtype=int)
     Xs = None

@@ -14,8 +14,8 @@ Examples
 ...     return StepOutput(tables={"demo": pd.DataFrame({"n": [12]})}, readings={"demo": "twelve"})
 >>> def broken(ctx):
 ...     raise ValueError("no data for this")
->>> steps = {"one": Step("one", "data", {"en": "One", "nl": "Een"}, one),
-...          "broken": Step("broken", "data", {"en": "Broken", "nl": "Kapot"}, broken)}
+>>> steps = {"one": Step("one", "data", dict(en="One", nl="Een"), one),
+...          "broken": Step("broken", "data", dict(en="Broken", nl="Kapot"), broken)}
 >>> run = run_steps(steps, ReportContext(inputs=None), console=None)
 >>> [(r.name, r.status) for r in run.results]
 [('one', 'ok'), ('broken', 'failed')]

@@ -3,7 +3,8 @@
 Each published table and figure is one record (:func:`~.spec.table`, :func:`~.spec.figure`)
 with its name written here once, the call that computes it, its reading and its figure.
 Captions, readings and titles are in ``data_schema/report_texts_<lang>.yaml`` under the same
-names. To add a table: add a record to its section here and its caption (and reading text)
+names: a reading returns the fields of its own text (``readings.<name>``), or another text
+(``ctx.text(key)``, e.g. when no group passes the threshold), or None for the generic one. To add a table: add a record to its section here and its caption (and reading text)
 to both text files; the runner, writers, HTML page and manifest pick it up.
 
 Sections call the package's analysis API (never compute statistics themselves). Readings
@@ -99,8 +100,7 @@ def _read_by_regime(t: pd.DataFrame, r: dict[str, Any], ctx: ReportContext) -> s
     if not len(top):
         return ctx.text("no_regime_visible")
     row = top.iloc[0]
-    return ctx.text(
-        "data_sample_by_regime",
+    return dict(
         n=r["n_prisoners"],
         n_inst=r["n_institutions"],
         regime=ctx.label("regimes", row["regime"]),
@@ -116,14 +116,13 @@ DATA = Section(
         table(
             "data_tables",
             lambda r, ctx: r["tables"],
-            lambda t, r, ctx: ctx.text("data_tables", source=ctx.inputs.source),
+            lambda t, r, ctx: dict(source=ctx.inputs.source),
         ),
         table("data_sample_by_regime", lambda r, ctx: r["by_regime"], _read_by_regime),
         table(
             "data_sample_by_institution",
             lambda r, ctx: r["by_institution"],
-            lambda t, r, ctx: ctx.text(
-                "data_sample_by_institution",
+            lambda t, r, ctx: dict(
                 n_small=int((t["n"] < ctx.threshold).sum()),
                 threshold=ctx.threshold,
             ),
@@ -154,8 +153,7 @@ def _read_rates(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
         return ctx.text("no_rate_visible")
     vis = vis.sort_values(["rate", "type"], ascending=[False, True])
     hi, lo = vis.iloc[0], vis.iloc[-1]
-    return ctx.text(
-        "ch2_contact_rates",
+    return dict(
         hi=ctx.label("professional_types", hi["type"]),
         hi_rate=pct(hi["rate"]),
         lo=ctx.label("professional_types", lo["type"]),
@@ -170,18 +168,18 @@ def _read_rates_by_regime(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
         ext.groupby("regime", sort=True)["rate"].mean().sort_values(ascending=False, kind="stable")
     )
     regimes = ", ".join(ctx.label("regimes", g) for g in top.index[:2]) or "–"
-    return ctx.text("ch2_contact_rates_by_regime", regimes=regimes)
+    return dict(regimes=regimes)
 
 
-def _lowest_group(col: str, group: str, key: str):
+def _lowest_group(col: str, group: str):
     """A reading naming the group with the lowest contact, averaged over the types."""
 
-    def reading(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+    def reading(t: pd.DataFrame, r: Any, ctx: ReportContext) -> dict[str, str]:
         vis = ctx.visible(t).dropna(subset=["rate"])
         if vis.empty:
-            return ctx.text(key, group="–")
+            return {"group": "–"}
         mean = vis.groupby(col, sort=True)["rate"].mean().sort_values(kind="stable")
-        return ctx.text(key, group=ctx.label(group, mean.index[0]))
+        return {"group": ctx.label(group, mean.index[0])}
 
     return reading
 
@@ -207,16 +205,12 @@ CH2_CONTACT_RATES = Section(
         table(
             "ch2_contact_rates_by_detention_length",
             lambda r, ctx: r["by_band"],
-            _lowest_group(
-                "detention_length_band",
-                "detention_length_bands",
-                "ch2_contact_rates_by_detention_length",
-            ),
+            _lowest_group("detention_length_band", "detention_length_bands"),
         ),
         table(
             "ch2_contact_rates_by_phase",
             lambda r, ctx: r["by_phase"],
-            _lowest_group("phase", "phases", "ch2_contact_rates_by_phase"),
+            _lowest_group("phase", "phases"),
         ),
     ),
 )
@@ -228,8 +222,7 @@ def _read_satisfaction(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
         return ctx.text("no_group_visible")
     gen = gen.sort_values(["mean", "type"], ascending=[False, True])
     hi, lo = gen.iloc[0], gen.iloc[-1]
-    return ctx.text(
-        "ch2_satisfaction",
+    return dict(
         hi=ctx.label("professional_types", hi["type"]),
         hi_mean=f"{hi['mean']:.2f}",
         lo=ctx.label("professional_types", lo["type"]),
@@ -274,7 +267,7 @@ CH2_SATISFACTION = Section(
 
 def _read_cooccurrence(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
     vis = ctx.visible(t).dropna(subset=["phi"])
-    return ctx.text("ch2_cooccurrence", pos=int((vis["phi"] > 0).sum()), n=len(vis))
+    return dict(pos=int((vis["phi"] > 0).sum()), n=len(vis))
 
 
 CH2_COOCCURRENCE = Section(
@@ -292,9 +285,7 @@ def _read_norms(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
     if not len(vis):
         return "–"
     top = vis.iloc[0]
-    return ctx.text(
-        "ch2_policy_norm_gap", norm=ctx.label("policy_norms", top["norm"]), gap=pct(top["gap"])
-    )
+    return dict(norm=ctx.label("policy_norms", top["norm"]), gap=pct(top["gap"]))
 
 
 CH2_POLICY_NORMS = Section(
@@ -313,8 +304,7 @@ def _read_needs(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
     sig = sig[sig["p_adjusted"] < 0.05]
     internal = sig[sig["type"].isin(load_codebook().internal_types)]
     matched = sig[sig["matched"].astype(bool)]
-    return ctx.text(
-        "ch3_needs_vs_contact",
+    return dict(
         sig=len(sig),
         n=len(t),
         matched=int((matched["odds_ratio"] > 1).sum()),
@@ -337,7 +327,7 @@ CH3_NEEDS_VS_CONTACT = Section(
         figure(
             "ch3_needs_vs_contact_forest",
             _forest,
-            lambda f, r, ctx: ctx.text("ch3_needs_vs_contact_forest"),
+            lambda f, r, ctx: dict(),
         ),
     ),
 )
@@ -360,7 +350,7 @@ def _read_no_contact(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
         return "–"
     need = vis.iloc[0]["need"]
     label = ctx.label("domains", need) if need != "complex_needs" else ctx.text("complex_needs")
-    return ctx.text("ch3_no_contact_by_need", need=label)
+    return dict(need=label)
 
 
 def _read_no_contact_n(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
@@ -368,7 +358,7 @@ def _read_no_contact_n(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
     rates = ", ".join(
         f"{g}: {pct(x)}" for g, x in zip(vis["needs_group"], vis["rate"], strict=True)
     )
-    return ctx.text("ch3_no_contact_by_n_needs", rates=rates or "–")
+    return dict(rates=rates or "–")
 
 
 CH3_NO_CONTACT = Section(
@@ -389,7 +379,7 @@ def _read_phase(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
         key=list(load_codebook().professional_types).index,
     )
     names = ", ".join(ctx.label("professional_types", x) for x in sig) or "–"
-    return ctx.text("ch3_contact_by_phase", types=names)
+    return dict(types=names)
 
 
 CH3_CONTACT_BY_PHASE = Section(
@@ -481,8 +471,7 @@ def _read_aggregation(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
     top = ctx.visible(t).sort_values(["icc1", "score"], ascending=[False, True])
     if not len(top):
         return "–"
-    return ctx.text(
-        "ch4_aggregation",
+    return dict(
         score=ctx.label("facilitation_scores", top.iloc[0]["score"]),
         icc=f"{top.iloc[0]['icc1']:.2f}",
     )
@@ -517,9 +506,7 @@ CH4_FACILITATION = Section(
         table(
             "ch4_institution_scores",
             lambda r, ctx: r["scores"],
-            lambda t, r, ctx: ctx.text(
-                "ch4_institution_scores", n=len(ctx.visible(t)), threshold=ctx.threshold
-            ),
+            lambda t, r, ctx: dict(n=len(ctx.visible(t)), threshold=ctx.threshold),
         ),
         table("ch4_model_comparison", _comparison, lambda t, r, ctx: r["readings"][0]),
         table(
@@ -529,7 +516,7 @@ CH4_FACILITATION = Section(
         figure(
             "ch4_institution_effects_probation",
             _probation_effects,
-            lambda f, r, ctx: ctx.text("ch4_institution_effects_probation"),
+            lambda f, r, ctx: dict(),
         ),
     ),
     rows=_ladder_rows,
@@ -593,7 +580,7 @@ def _read_sample(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
     n = dict(zip(t["reason"], t["n"], strict=True))
     if "analysis_sample" not in n:
         return None
-    return ctx.text("ch5_sample", n=int(n["analysis_sample"]), n_input=int(n.get("input_rows", 0)))
+    return dict(n=int(n["analysis_sample"]), n_input=int(n.get("input_rows", 0)))
 
 
 def _read_reliability(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
@@ -601,9 +588,7 @@ def _read_reliability(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None
     if not len(vis) or "alpha" not in t:
         return None
     row = vis.iloc[0]
-    return ctx.text(
-        "ch5_reliability", alpha=f"{row['alpha']:.2f}", omega=f"{row.get('omega', np.nan):.2f}"
-    )
+    return dict(alpha=f"{row['alpha']:.2f}", omega=f"{row.get('omega', np.nan):.2f}")
 
 
 def _read_ols(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
@@ -621,7 +606,7 @@ def _read_ols(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
                     p=f"{c['p_value']:.3g}",
                 )
             )
-    return ctx.text("ch5_ols", parts="; ".join(parts)) if parts else None
+    return dict(parts="; ".join(parts)) if parts else None
 
 
 def _read_contrast(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
@@ -629,14 +614,14 @@ def _read_contrast(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
         return None
     vis = ctx.visible(t)
     k = int(((vis["estimate"] > 0) & (vis["p_value"] < 0.05)).sum())
-    return ctx.text("ch5_support_contrast", k=k, n=len(vis))
+    return dict(k=k, n=len(vis))
 
 
 def _read_robustness(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
     if "same_sign" not in t:
         return None
     vis = ctx.visible(t)
-    return ctx.text("ch5_robustness", k=int(vis["same_sign"].astype(bool).sum()), n=len(vis))
+    return dict(k=int(vis["same_sign"].astype(bool).sum()), n=len(vis))
 
 
 def _read_sur_tests(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
@@ -644,11 +629,11 @@ def _read_sur_tests(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
         return None
     vis = ctx.visible(t)
     tests = "; ".join(f"{h}: p = {p:.3g}" for h, p in zip(vis["test"], vis["p_value"], strict=True))
-    return ctx.text("ch5_sur_tests", tests=tests)
+    return dict(tests=tests)
 
 
 def _read_problems(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
-    return ctx.text("ch5_problems_none") if t.empty else ctx.text("ch5_problems", n=len(t))
+    return ctx.text("ch5_problems_none") if t.empty else dict(n=len(t))
 
 
 def _predicted_figure(which: str):
@@ -711,7 +696,7 @@ CH5_PREPAREDNESS = Section(
         table(
             "ch5_predicted",
             _Part("predicted"),
-            lambda t, r, ctx: ctx.text("ch5_predicted"),
+            lambda t, r, ctx: dict(),
         ),
         table("ch5_mixed", _Part("mixed")),
         table("ch5_sur", _Part("sur")),
@@ -722,12 +707,12 @@ CH5_PREPAREDNESS = Section(
         figure(
             "ch5_predicted_overall",
             _predicted_figure("overall"),
-            lambda f, r, ctx: ctx.text("ch5_predicted_overall"),
+            lambda f, r, ctx: dict(),
         ),
         figure(
             "ch5_predicted_domains",
             _predicted_figure("domains"),
-            lambda f, r, ctx: ctx.text("ch5_predicted_domains"),
+            lambda f, r, ctx: dict(),
         ),
     ),
     rows=_ch5_rows,
@@ -750,9 +735,7 @@ def _read_family_prep(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None
         return None
     sig = vis[(vis["p_value"] < 0.05) & (vis["term"] != "Intercept")]
     sn = sig[sig["outcome"] == "prep_social_network"]
-    return ctx.text(
-        "family_prep_models", terms=", ".join(sorted(set(sn["term"]))) or ctx.text("none")
-    )
+    return dict(terms=", ".join(sorted(set(sn["term"]))) or ctx.text("none"))
 
 
 FAMILY_PREPAREDNESS = Section(
@@ -791,7 +774,7 @@ def _read_family_rates(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
         if "variable" in top
         else top["measure"]
     )
-    return ctx.text("family_contact_rates", what=what, rate=pct(top["rate"]))
+    return dict(what=what, rate=pct(top["rate"]))
 
 
 def _family_figure(t: pd.DataFrame, ctx: ReportContext):
@@ -809,13 +792,13 @@ FAMILY_RATES = Section(
         table(
             "family_contact_rates_by_regime",
             lambda r, ctx: r["by_regime"],
-            lambda t, r, ctx: ctx.text("family_contact_rates_by_regime"),
+            lambda t, r, ctx: dict(),
             figure=_family_figure,
         ),
         table(
             "family_contact_rates_by_phase",
             lambda r, ctx: r["by_phase"],
-            lambda t, r, ctx: ctx.text("family_contact_rates_by_phase"),
+            lambda t, r, ctx: dict(),
         ),
     ),
 )
@@ -828,13 +811,9 @@ def _family_bivariate(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     return {"kids": B.family_by_children(p), "needs": B.family_by_needs(p)}
 
 
-def _n_significant(key: str):
-    """A reading counting the significant (adjusted p < 0.05) visible rows."""
-
-    def reading(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
-        return ctx.text(key, k=int((ctx.visible(t)["p_adjusted"] < 0.05).sum()), n=len(t))
-
-    return reading
+def _n_significant(t: pd.DataFrame, r: Any, ctx: ReportContext) -> dict[str, int]:
+    """Fields of a reading counting the significant (adjusted p < 0.05) visible rows."""
+    return {"k": int((ctx.visible(t)["p_adjusted"] < 0.05).sum()), "n": len(t)}
 
 
 FAMILY_BIVARIATE = Section(
@@ -842,8 +821,8 @@ FAMILY_BIVARIATE = Section(
     "family",
     _family_bivariate,
     (
-        table("family_by_children", lambda r, ctx: r["kids"], _n_significant("family_by_children")),
-        table("family_by_needs", lambda r, ctx: r["needs"], _n_significant("family_by_needs")),
+        table("family_by_children", lambda r, ctx: r["kids"], _n_significant),
+        table("family_by_needs", lambda r, ctx: r["needs"], _n_significant),
     ),
 )
 

@@ -52,8 +52,9 @@ __all__ = [
 
 #: compute(results, ctx) -> DataFrame / Figure, or None when the output does not apply.
 Compute = Callable[[Any, ReportContext], Any]
-#: reading(value, results, ctx) -> text, or None for :func:`generic_reading`.
-Reading = Callable[[Any, Any, ReportContext], "str | None"]
+#: reading(value, results, ctx) -> the fields of the output's own text ``readings.<name>``
+#: (a dict), another text (a str), or None for :func:`generic_reading`.
+Reading = Callable[[Any, Any, ReportContext], "dict[str, Any] | str | None"]
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,8 @@ class Section:
             else:
                 out.figures[o.name] = value
             reading = o.reading(value, res, ctx) if o.reading is not None else None
+            if isinstance(reading, dict):  # the fields of this output's own reading text
+                reading = text("readings", o.name, ctx.lang, **reading)
             if reading is None and o.kind == "table":
                 reading = generic_reading(value, ctx)
             out.readings[o.name] = reading or ""
