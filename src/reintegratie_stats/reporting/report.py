@@ -22,7 +22,10 @@ True
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import Executor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +37,11 @@ from .inputs import DEFAULT_SEED, Inputs, load_inputs
 from .runner import ReportContext, ReportRun, Step, run_steps
 from .writers import save_figure, write_file, write_manifest, write_tables
 
-__all__ = ["build_report", "default_out_dir", "write_report"]
+__all__ = ["WORKERS", "build_report", "default_out_dir", "write_report"]
+
+#: Worker processes for work a section starts in the background (chapter 5): one when the
+#: machine has a second core. 0 computes everything in this process, in report order.
+WORKERS: int = 1 if (os.cpu_count() or 1) >= 2 else 0
 
 
 def default_out_dir(inputs: Inputs, root: str | Path = "reports") -> Path:
@@ -71,6 +78,18 @@ def write_report(
     write_file(out / "report.html", render_page(run, ctx, inputs, pngs))
     files["report"] = ["report.html"]
     return write_manifest(out / "manifest.json", run, ctx, inputs, files, total_wall_time_s)
+
+
+def _executor(stack: ExitStack, backend: str) -> Executor | None:
+    """A forked worker process for background sections (native backend only: R through rpy2
+    is not started in a forked child)."""
+    if WORKERS < 1 or backend != "native":
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")  # the worker inherits the imports and the data
+    return stack.enter_context(ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx))
 
 
 def build_report(
@@ -136,11 +155,19 @@ def build_report(
     # The report's matrices (at most a few thousand rows by a few dozen columns) are far too
     # small for threaded BLAS to pay off, and on a shared machine OpenBLAS's spinning threads
     # make one SVD hundreds of times slower (benchmarks/README.md): one BLAS thread here.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with ExitStack() as stack:
+        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
         inputs = load_inputs(data_dir, mapping, seed)
         if registry is None:
             from .sections import STEPS as registry
-        ctx = ReportContext(inputs=inputs, backend=backend, lang=lang, seed=seed, threshold=thr)
+        ctx = ReportContext(
+            inputs=inputs,
+            backend=backend,
+            lang=lang,
+            seed=seed,
+            threshold=thr,
+            executor=_executor(stack, backend),
+        )
         run = run_steps(registry, ctx, only=steps, console=console)  # computes and protects
         out_dir = Path(out) if out is not None else default_out_dir(inputs)
         manifest = write_report(run, ctx, inputs, out_dir, time.perf_counter() - t0)  # writes

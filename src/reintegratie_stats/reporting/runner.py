@@ -31,6 +31,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -117,12 +118,30 @@ class ReportContext:
     seed: int = DEFAULT_SEED
     threshold: int = field(default_factory=default_threshold)
     cache: dict[str, Any] = field(default_factory=dict)
+    executor: Executor | None = None
+
+    def start(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Start ``fn(*args, **kwargs)`` in the background (a worker process, when the run
+        has one); :meth:`cached` with the same ``key`` then waits for it. Without an executor
+        nothing starts and the work is done on first use, as before."""
+        if self.executor is not None and key not in self.cache:
+            self.cache[key] = self.executor.submit(_recording_warnings, fn, *args, **kwargs)
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
-        """``fn()`` once per run (e.g. the derived prisoners frame shared by several steps)."""
+        """``fn()`` once per run (e.g. the derived prisoners frame shared by several steps).
+
+        A result started in the background is awaited here, and the warnings it raised are
+        raised again, so the step that uses it records them as its own.
+        """
         if key not in self.cache:
             self.cache[key] = fn()
-        return self.cache[key]
+        value = self.cache[key]
+        if isinstance(value, Future):
+            value, caught = value.result()
+            for category, message in caught:
+                warnings.warn(message, category, stacklevel=2)
+            self.cache[key] = value
+        return value
 
     def text(self, key: str, **fields: Any) -> str:
         """The reading text ``key`` in the report's language, fields filled in."""
@@ -139,12 +158,25 @@ class ReportContext:
 
 @dataclass(frozen=True)
 class Step:
-    """A named step of the report: its section, its title in en/nl and its function."""
+    """A named step of the report: its section, its title in en/nl and its function.
+
+    ``prefetch(ctx)``, when given, is called before the first step runs, to start long work
+    the step will need in the background (:meth:`ReportContext.start`).
+    """
 
     name: str
     chapter: str
     title: Mapping[str, str]
     fn: Callable[[ReportContext], StepOutput]
+    prefetch: Callable[[ReportContext], None] | None = None
+
+
+def _recording_warnings(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list]:
+    """``fn(...)`` and the warnings it raised, as (category, message) pairs (picklable)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = fn(*args, **kwargs)
+    return value, [(w.category, str(w.message)) for w in caught]
 
 
 @dataclass
@@ -258,6 +290,12 @@ def run_steps(
     seen: dict[str, set[str]] = {"table": set(), "figure": set()}
     t_all = time.perf_counter()
     n = len(steps)
+    for step in steps.values():  # long work some steps need starts now, in the background
+        if step.prefetch is not None:
+            try:
+                step.prefetch(ctx)
+            except Exception:  # not started: the step computes it itself and reports any error
+                pass
     for i, step in enumerate(steps.values(), start=1):
         label = f"[{i}/{n}] {step.name}"
         t0 = time.perf_counter()

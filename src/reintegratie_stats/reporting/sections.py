@@ -555,13 +555,22 @@ FAMILY_MULTILEVEL = Section(
 # --------------------------------------------------------------------------------------------
 # Chapter 5 and its family extension: one call of multivariate.chapter5, shared
 # --------------------------------------------------------------------------------------------
-def _chapter5(ctx: ReportContext) -> dict[str, pd.DataFrame]:
+def _run_chapter5(prisoners: pd.DataFrame, backend: str, seed: int) -> dict[str, pd.DataFrame]:
     from .. import multivariate as MV
 
+    return MV.chapter5(prisoners, mixed_backend=backend, seed=seed)
+
+
+def _chapter5(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     return ctx.cached(
-        "chapter5",
-        lambda: MV.chapter5(ctx.inputs.prisoners, mixed_backend=ctx.backend, seed=ctx.seed),
+        "chapter5", lambda: _run_chapter5(ctx.inputs.prisoners, ctx.backend, ctx.seed)
     )
+
+
+def _start_chapter5(ctx: ReportContext) -> None:
+    """Chapter 5 is half of the report's work and needs nothing from the other sections:
+    it runs in a worker process while they run (when the run has one)."""
+    ctx.start("chapter5", _run_chapter5, ctx.inputs.prisoners, ctx.backend, ctx.seed)
 
 
 class _Part:
@@ -717,6 +726,7 @@ CH5_PREPAREDNESS = Section(
     ),
     rows=_ch5_rows,
     notes=_ch5_notes,
+    prefetch=_start_chapter5,
 )
 
 
@@ -743,6 +753,7 @@ FAMILY_PREPAREDNESS = Section(
     "family",
     _family_prep,
     (table("family_prep_models", _itself, _read_family_prep),),
+    prefetch=_start_chapter5,
 )
 
 

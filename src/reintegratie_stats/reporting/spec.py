@@ -182,6 +182,9 @@ class Section:
         :func:`rows_from_tables`.
     notes : callable, optional
         ``notes(results, ctx) -> list of str`` (e.g. convergence messages).
+    prefetch : callable, optional
+        ``prefetch(ctx)``: start the section's long analysis in the background before the
+        report's first section runs (:meth:`~.runner.ReportContext.start`).
     """
 
     name: str
@@ -190,6 +193,7 @@ class Section:
     outputs: tuple[Output, ...]
     rows: Callable[[Any, list[pd.DataFrame]], tuple[int | None, dict[str, int]]] | None = None
     notes: Callable[[Any, ReportContext], list[str]] | None = None
+    prefetch: Callable[[ReportContext], None] | None = None
 
     def run(self, ctx: ReportContext) -> StepOutput:
         """Compute the results once, then every output, its reading and its caption."""
@@ -229,7 +233,7 @@ class Section:
     def step(self) -> Step:
         """This section as a runner step (title in every language of the texts)."""
         title = {lang: text("steps", self.name, lang) for lang in LANGS}
-        return Step(self.name, self.chapter, title, self.run)
+        return Step(self.name, self.chapter, title, self.run, self.prefetch)
 
 
 def steps_of(sections: tuple[Section, ...]) -> dict[str, Step]:
