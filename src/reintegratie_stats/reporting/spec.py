@@ -35,6 +35,7 @@ import pandas as pd
 from ..disclosure import count_columns
 from ..labels import LANGS, text
 from .runner import ReportContext, Step, StepOutput
+from .tables import format_value
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -99,8 +100,14 @@ def figure(
 
 
 def pct(x: float | None) -> str:
-    """A share as a whole percentage for a reading (``"–"`` when missing)."""
-    return "–" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+    """A share as a whole percentage for a reading (``"–"`` when missing), by the formatter.
+
+    >>> pct(0.4412), pct(float("nan"))
+    ('44%', '–')
+    """
+    if x is None or not np.isfinite(x):
+        return "–"
+    return format_value("share", float(x), 0, scale=100.0) + "%"
 
 
 def generic_reading(df: pd.DataFrame, ctx: ReportContext) -> str:
