@@ -26,6 +26,10 @@ from .spec import Section, figure, pct, steps_of, table
 
 __all__ = ["SECTIONS", "STEPS"]
 
+#: What a reading returns: the fields of its output's own text ``readings.<name>`` (or a
+#: whole other text as a str, or None for the generic reading).
+Fields = dict[str, Any]
+
 
 def _prisoners(ctx: ReportContext) -> pd.DataFrame:
     """The prisoners table with the derived variables (computed once per run)."""
@@ -95,7 +99,7 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
     }
 
 
-def _read_by_regime(t: pd.DataFrame, r: dict[str, Any], ctx: ReportContext) -> str:
+def _read_by_regime(t: pd.DataFrame, r: dict[str, Any], ctx: ReportContext) -> Fields | str:
     top = ctx.visible(t).sort_values("n", ascending=False).head(1)
     if not len(top):
         return ctx.text("no_regime_visible")
@@ -147,7 +151,7 @@ def _contact_rates(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     }
 
 
-def _read_rates(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_rates(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     vis = ctx.visible(t).dropna(subset=["rate"])
     if vis.empty:
         return ctx.text("no_rate_visible")
@@ -161,7 +165,7 @@ def _read_rates(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
     )
 
 
-def _read_rates_by_regime(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_rates_by_regime(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     ext = ctx.visible(t)
     ext = ext[ext["type"].isin(set(load_codebook().external_types))].dropna(subset=["rate"])
     top = (
@@ -216,7 +220,7 @@ CH2_CONTACT_RATES = Section(
 )
 
 
-def _read_satisfaction(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_satisfaction(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     gen = ctx.visible(t[t["item"] == "sat"]).dropna(subset=["mean"])
     if not len(gen):
         return ctx.text("no_group_visible")
@@ -265,7 +269,7 @@ CH2_SATISFACTION = Section(
 )
 
 
-def _read_cooccurrence(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_cooccurrence(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     vis = ctx.visible(t).dropna(subset=["phi"])
     return dict(pos=int((vis["phi"] > 0).sum()), n=len(vis))
 
@@ -278,7 +282,7 @@ CH2_COOCCURRENCE = Section(
 )
 
 
-def _read_norms(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_norms(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     vis = (
         ctx.visible(t).dropna(subset=["gap"]).sort_values(["gap", "norm"], ascending=[False, True])
     )
@@ -299,7 +303,7 @@ CH2_POLICY_NORMS = Section(
 # --------------------------------------------------------------------------------------------
 # Chapter 3: needs versus contact (bivariate)
 # --------------------------------------------------------------------------------------------
-def _read_needs(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_needs(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     sig = ctx.visible(t)
     sig = sig[sig["p_adjusted"] < 0.05]
     internal = sig[sig["type"].isin(load_codebook().internal_types)]
@@ -340,7 +344,7 @@ def _no_contact(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     return {"by_need": B.no_contact_by_need(p), "by_n": B.no_contact_by_n_needs(p)}
 
 
-def _read_no_contact(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_no_contact(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     vis = (
         ctx.visible(t)
         .dropna(subset=["odds_ratio"])
@@ -353,7 +357,7 @@ def _read_no_contact(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
     return dict(need=label)
 
 
-def _read_no_contact_n(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_no_contact_n(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     vis = ctx.visible(t)
     rates = ", ".join(
         f"{g}: {pct(x)}" for g, x in zip(vis["needs_group"], vis["rate"], strict=True)
@@ -372,7 +376,7 @@ CH3_NO_CONTACT = Section(
 )
 
 
-def _read_phase(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_phase(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     vis = ctx.visible(t)
     sig = sorted(
         set(vis.loc[vis["p_adjusted"] < 0.05, "type"]),
@@ -467,7 +471,7 @@ def _facilitation(ctx: ReportContext) -> dict[str, Any]:
     return r
 
 
-def _read_aggregation(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_aggregation(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     top = ctx.visible(t).sort_values(["icc1", "score"], ascending=[False, True])
     if not len(top):
         return "–"
@@ -583,7 +587,7 @@ class _Part:
         return r.get(self.key)
 
 
-def _read_sample(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
+def _read_sample(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str | None:
     if not {"reason", "n"} <= set(t.columns):
         return None
     n = dict(zip(t["reason"], t["n"], strict=True))
@@ -592,7 +596,7 @@ def _read_sample(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
     return dict(n=int(n["analysis_sample"]), n_input=int(n.get("input_rows", 0)))
 
 
-def _read_reliability(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
+def _read_reliability(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str | None:
     vis = ctx.visible(t.drop(columns=["n_items"], errors="ignore"))
     if not len(vis) or "alpha" not in t:
         return None
@@ -600,7 +604,7 @@ def _read_reliability(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None
     return dict(alpha=f"{row['alpha']:.2f}", omega=f"{row.get('omega', np.nan):.2f}")
 
 
-def _read_ols(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
+def _read_ols(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str | None:
     vis = ctx.visible(t)
     parts = []
     for term, side in (("sat_int_c", "internal"), ("sat_ext_c", "external")):
@@ -618,7 +622,7 @@ def _read_ols(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
     return dict(parts="; ".join(parts)) if parts else None
 
 
-def _read_contrast(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
+def _read_contrast(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str | None:
     if not {"estimate", "p_value"} <= set(t.columns):
         return None
     vis = ctx.visible(t)
@@ -626,14 +630,14 @@ def _read_contrast(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
     return dict(k=k, n=len(vis))
 
 
-def _read_robustness(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
+def _read_robustness(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str | None:
     if "same_sign" not in t:
         return None
     vis = ctx.visible(t)
     return dict(k=int(vis["same_sign"].astype(bool).sum()), n=len(vis))
 
 
-def _read_sur_tests(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
+def _read_sur_tests(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str | None:
     if not {"test", "p_value"} <= set(t.columns):
         return None
     vis = ctx.visible(t)
@@ -641,7 +645,7 @@ def _read_sur_tests(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
     return dict(tests=tests)
 
 
-def _read_problems(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_problems(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     return ctx.text("ch5_problems_none") if t.empty else dict(n=len(t))
 
 
@@ -739,7 +743,7 @@ def _family_prep(ctx: ReportContext) -> pd.DataFrame:
     return family_models(ctx.inputs.prisoners)
 
 
-def _read_family_prep(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str | None:
+def _read_family_prep(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str | None:
     vis = ctx.visible(t)
     if not {"outcome", "term", "p_value"} <= set(vis.columns):
         return None
@@ -771,7 +775,7 @@ def _family_rates(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     }
 
 
-def _read_family_rates(t: pd.DataFrame, r: Any, ctx: ReportContext) -> str:
+def _read_family_rates(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
     vis = (
         ctx.visible(t)
         .dropna(subset=["rate"])
