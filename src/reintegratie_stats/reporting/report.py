@@ -35,7 +35,7 @@ from ..labels import check_lang
 from .html_report import render_page
 from .inputs import DEFAULT_SEED, Inputs, load_inputs
 from .runner import ReportContext, ReportRun, Step, run_steps
-from .writers import save_figure, write_file, write_manifest, write_tables
+from .writers import write_file, write_manifest, write_tables
 
 __all__ = ["WORKERS", "build_report", "default_out_dir", "write_report"]
 
@@ -71,10 +71,11 @@ def write_report(
     for r in run.results:
         written = write_tables(r.output.protected, out / "tables")
         files["tables"] += [f"tables/{p.name}" for p in written.values()]
-        for name, fig in r.output.figures.items():
-            png, svg, data = save_figure(fig, out / "figures", name)
-            pngs[name] = data
-            files["figures"] += [f"figures/{png.name}", f"figures/{svg.name}"]
+        for name, (png, svg) in r.output.rendered.items():
+            for suffix, data in (("png", png), ("svg", svg)):
+                write_file(out / "figures" / f"{name}.{suffix}", data)
+                files["figures"].append(f"figures/{name}.{suffix}")
+            pngs[name] = png
     write_file(out / "report.html", render_page(run, ctx, inputs, pngs))
     files["report"] = ["report.html"]
     return write_manifest(out / "manifest.json", run, ctx, inputs, files, total_wall_time_s)

@@ -4,8 +4,10 @@ A step is a function ``fn(ctx: ReportContext) -> StepOutput``; the report's step
 the declarative spec (:data:`~.sections.STEPS`, built by :mod:`.spec`). :func:`run_steps` runs
 them one by one: a step that raises is recorded as failed with its reason and the others still
 run; the wall time of each is measured; progress is shown on the console. Right after a step,
-each of its tables is protected once (:func:`reintegratie_stats.disclosure.protect`); the
-writers and the HTML page use only the protected tables.
+each of its tables is protected once (:func:`reintegratie_stats.disclosure.protect`) and each
+of its figures rendered; the writers and the HTML page use only the protected tables and the
+rendered bytes. With a background executor, steps awaiting background work run last (results
+stay in report order).
 
 Examples
 --------
@@ -89,6 +91,8 @@ class StepOutput:
         convention of :mod:`reintegratie_stats.disclosure`.
     protected : dict
         Table name -> the table after disclosure control (filled by :func:`run_steps`).
+    rendered : dict
+        Figure name -> its (PNG, SVG) bytes (filled by :func:`run_steps`).
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -100,6 +104,7 @@ class StepOutput:
     notes: list[str] = field(default_factory=list)
     count_cols: dict[str, list[str]] = field(default_factory=dict)
     protected: dict[str, Protected] = field(default_factory=dict)
+    rendered: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
 
 @dataclass
@@ -254,6 +259,23 @@ def _protect(out: StepOutput, threshold: int) -> None:
     }
 
 
+def _render(out: StepOutput) -> None:
+    """PNG and SVG of each figure, right after its step: a figure that cannot be drawn fails
+    its own step only, and drawing overlaps with work running in the background."""
+    from .writers import figure_bytes
+
+    out.rendered = {key: figure_bytes(fig) for key, fig in out.figures.items()}
+
+
+def _execution_order(steps: Mapping[str, Step], ctx: ReportContext) -> list[Step]:
+    """Report order, except that with background work the steps awaiting it run last, so
+    the other steps (and their figures) fill the time the background work takes."""
+    if ctx.executor is None:
+        return list(steps.values())
+    waiting = [s for s in steps.values() if s.prefetch is not None]
+    return [s for s in steps.values() if s.prefetch is None] + waiting
+
+
 def run_steps(
     steps: Mapping[str, Step],
     ctx: ReportContext,
@@ -286,7 +308,6 @@ def run_steps(
         from rich.console import Console
 
         console = Console(stderr=True)
-    results: list[StepResult] = []
     seen: dict[str, set[str]] = {"table": set(), "figure": set()}
     t_all = time.perf_counter()
     n = len(steps)
@@ -296,7 +317,8 @@ def run_steps(
                 step.prefetch(ctx)
             except Exception:  # not started: the step computes it itself and reports any error
                 pass
-    for i, step in enumerate(steps.values(), start=1):
+    by_name: dict[str, StepResult] = {}
+    for i, step in enumerate(_execution_order(steps, ctx), start=1):
         label = f"[{i}/{n}] {step.name}"
         t0 = time.perf_counter()
         caught: list[warnings.WarningMessage] = []
@@ -310,6 +332,7 @@ def run_steps(
                     out = step.fn(ctx)
                 out = _check_output(out, seen, step.name)
                 _protect(out, ctx.threshold)
+                _render(out)
             status: Status = "ok"
             err = tb = None
         except Exception as exc:  # each step is isolated: report the reason, run the others
@@ -317,8 +340,8 @@ def run_steps(
             status, err, tb = "failed", _reason(exc), traceback.format_exc()
         dt = time.perf_counter() - t0
         msgs = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-        results.append(
-            StepResult(step.name, step.chapter, step.title, status, dt, out, err, tb, msgs)
+        by_name[step.name] = StepResult(
+            step.name, step.chapter, step.title, status, dt, out, err, tb, msgs
         )
         if console is not None:
             if status == "ok":
@@ -326,4 +349,5 @@ def run_steps(
                 console.print(f"[green]✓[/green] {label} ({dt:.1f} s; {what})", highlight=False)
             else:
                 console.print(f"[red]✗[/red] {label} ({dt:.1f} s): {err}", highlight=False)
+    results = [by_name[name] for name in steps]  # report order
     return ReportRun(results, time.perf_counter() - t_all)
