@@ -8,18 +8,23 @@ them consistently (one parameters cell, API calls only, prose around the outputs
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # this checkout's package: its seed and threshold
 
-PARAMETERS = '''\
+from reintegratie_stats.disclosure import default_threshold  # noqa: E402
+from reintegratie_stats.reporting.inputs import DEFAULT_SEED  # noqa: E402
+
+PARAMETERS = f'''\
 # Parameters (papermill: `papermill nb.ipynb out.ipynb -p data_dir /path/to/data -p mapping m.yaml`)
 data_dir = None  # None: the synthetic twin; else a folder with prisoners/institutions/professionals files
 mapping = None  # mapping YAML from the research team's names and codes to the codebook
-seed = 2019  # seed of the synthetic twin
+seed = {DEFAULT_SEED}  # seed of the synthetic twin
 backend = "native"  # GLMM backend: "native" (Python) or "lme4" (R, needs the lme4 extra)
 lang = "en"  # language of labels: "en" or "nl"'''
 
@@ -32,8 +37,9 @@ print(inputs.source, "-", len(prisoners), "prisoners")"""
 
 SAFE = (
     "Every table is shown through `show_table`, which applies the same disclosure control as "
-    "the report: counts below the threshold (10) appear as `<10` and the statistics of such "
-    "groups as `–`. Never display the raw frames of real data."
+    f"the report: counts below the threshold ({default_threshold()}) appear as "
+    f"`<{default_threshold()}` and the statistics of such groups as `–`. Never display the raw "
+    "frames of real data."
 )
 
 
@@ -216,12 +222,12 @@ ID, or with complex (2+) needs most often have no contact at all. This notebook 
 against each type of contact (chi-square or Fisher's exact test, odds ratios with intervals,
 Holm-adjusted p-values).
 """,
-    ["bivariate", "figures.descriptives"],
+    ["bivariate", "figures.bivariate"],
     [
         md("## Each prior need against each professional type"),
         code("""
 from reintegratie_stats import bivariate
-from reintegratie_stats.figures import descriptives as figures
+from reintegratie_stats.figures import bivariate as figures
 
 needs = bivariate.needs_vs_contact(prisoners)
 figures.forest_plot(needs, lang)
@@ -277,7 +283,7 @@ show_table(models.table, lang=lang)
         md("## Odds ratios of the institution scores"),
         code("""
 institutional = models.estimates[models.estimates["model"] == "institutional"]
-figures.odds_ratio_forest(institutional, group="outcome")
+figures.odds_ratio_forest(institutional, group="outcome", lang=lang)
 """),
         code("show_table(institutional, lang=lang)"),
         md("""
@@ -360,7 +366,7 @@ show_table(fam.table, lang=lang)
 """),
         code("""
 ml_figures.odds_ratio_forest(fam.estimates[fam.estimates["model"] == "institutional"],
-                             group="outcome")
+                             group="outcome", lang=lang)
 """),
         md("## Family contact and preparedness for release"),
         code("show_table(family.family_models(prisoners), lang=lang)"),

@@ -79,21 +79,27 @@ def test_contact_rates_figure_with_all_contact_draws():
 
 
 def test_a_failing_figure_keeps_its_step_ok():
-    from reintegratie_stats.figures.descriptives import forest_plot
-    from reintegratie_stats.reporting.runner import ReportContext, Step, StepOutput, run_steps
+    from reintegratie_stats.figures.bivariate import forest_plot
+    from reintegratie_stats.reporting.runner import ReportContext, run_steps
+    from reintegratie_stats.reporting.spec import Section, table
 
-    def step(ctx):
-        fig = forest_plot(pd.DataFrame({"nonsense": [1]}), "en")
-        return StepOutput(tables={"t": pd.DataFrame({"n": [12]})}, figures={"f": fig})
-
-    run = run_steps(
-        {"s": Step("s", "data", {"en": "s", "nl": "s"}, step)},
-        ReportContext(inputs=None),
-        console=None,
+    section = Section(
+        "s",
+        "data",
+        compute=lambda ctx: pd.DataFrame({"n": [12]}),
+        outputs=(
+            table(
+                "data_tables",
+                lambda res, ctx: res,
+                figure=lambda t, ctx: forest_plot(pd.DataFrame({"nonsense": [1]}), "en"),
+            ),
+        ),
     )
+    run = run_steps({"s": section.step()}, ReportContext(inputs=None), console=None)
     res = run.results[0]
-    assert res.status == "ok" and "t" in res.output.tables
-    assert any(w.startswith("FigureWarning: figure not drawn (forest_plot)") for w in res.warnings)
+    assert res.status == "ok", res.error
+    assert "data_tables" in res.output.tables and "data_tables" not in res.output.figures
+    assert any(w.startswith("FigureWarning: figure data_tables not drawn") for w in res.warnings)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -101,7 +107,7 @@ def test_family_rates_runs_on_small_twins(seed):
     from reintegratie_stats import synth
     from reintegratie_stats.reporting.inputs import Inputs
     from reintegratie_stats.reporting.runner import ReportContext, run_steps
-    from reintegratie_stats.reporting.steps import STEPS
+    from reintegratie_stats.reporting.sections import STEPS
 
     d = synth.generate(seed=seed, n_prisoners=60, n_institutions=3, n_professionals=10)
     inputs = Inputs(d.prisoners, d.institutions, d.professionals, source="twin", name="twin")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -13,11 +9,8 @@ from matplotlib.figure import Figure
 from _frames import CB, simulate_prisoners
 from reintegratie_stats.bivariate import needs_vs_contact
 from reintegratie_stats.descriptives import contact_rates, family_contact_rates
-from reintegratie_stats.figures.descriptives import (
-    contact_rates_figure,
-    family_contact_figure,
-    forest_plot,
-)
+from reintegratie_stats.figures.bivariate import forest_plot
+from reintegratie_stats.figures.descriptives import contact_rates_figure, family_contact_figure
 
 
 def _n_points(fig: Figure) -> int:

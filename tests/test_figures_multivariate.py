@@ -1,4 +1,4 @@
-import matplotlib
+import matplotlib.figure
 import pytest
 
 from mv_helpers import small
@@ -21,7 +21,11 @@ def test_interaction_plot(table):
     assert "Huisvesting" in ax.get_title()
     y = ax.lines[1].get_ydata()
     assert list(y) == list(table[table.by_value == 1.0].sort_values("x_value")["estimate"])
-    matplotlib.pyplot.close(fig)
+    assert ax.get_ylabel() == "Voorspelde voorbereiding (1-5)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Geen probleem voor detentie",
+        "Probleem voor detentie",
+    ]
 
 
 def test_interaction_plot_errors(table):

@@ -149,7 +149,7 @@ def test_lock_file_holds_our_pid_while_running(tmp_path):
 
 
 def test_cli_says_an_interrupted_run_left_the_previous_report(data_dir, tmp_path, monkeypatch):
-    import reintegratie_stats.reporting.steps as steps_module
+    import reintegratie_stats.reporting.sections as steps_module
 
     out = tmp_path / "out"
     build_report(data_dir, out=out, registry=registry("alpha"), console=None)

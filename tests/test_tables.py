@@ -14,8 +14,16 @@ from hypothesis import strategies as st
 from _frames import CB, simulate_prisoners
 from reintegratie_stats.bivariate import needs_vs_contact, no_contact_by_n_needs
 from reintegratie_stats.descriptives import contact_rates, family_contact_rates
-from reintegratie_stats.reporting.disclosure import is_count_column, suppress_small_cells
-from reintegratie_stats.reporting.tables import format_table, to_html, to_latex, to_markdown
+from reintegratie_stats.disclosure import is_count_column, suppress_small_cells
+from reintegratie_stats.reporting.tables import (
+    format_table,
+    format_value,
+    publish_table,
+    to_csv,
+    to_html,
+    to_latex,
+    to_markdown,
+)
 
 THR = CB.disclosure_threshold
 
@@ -30,7 +38,7 @@ def md_cells(text: str) -> tuple[list[str], list[list[str]]]:
 
 
 def html_cells(text: str) -> tuple[list[str], list[list[str]]]:
-    head = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", text)]
+    head = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", text)]
     body = re.search(r"<tbody>(.*)</tbody>", text, re.S).group(1)
     rows = [
         [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
@@ -254,23 +262,54 @@ def test_percent_scales_shares_not_odds_ratio_intervals():
     assert format_table(dist).iloc[0, 1] == "30"
 
 
-def test_write_chapter_tables(tmp_path):
-    from reintegratie_stats.reporting.chapter_tables import write_chapter_tables
+def test_chapter_results_render_without_small_counts_in_every_format():
+    from reintegratie_stats.bivariate import chapter3_results
+    from reintegratie_stats.descriptives import chapter2_results
 
     d = simulate_prisoners(400, seed=2)
-    paths = write_chapter_tables(d, tmp_path, lang="nl", formats=("md", "tex"))
-    names = {p.name for p in paths}
-    assert {
-        "contact_rates_by_regime.md",
-        "needs_vs_contact.tex",
-        "fig_needs_vs_contact_forest.png",
-    } <= names
-    for p in paths:
-        if p.suffix == ".md":
-            head, rows = md_cells(p.read_text(encoding="utf-8"))
-            # labels may hold digits ("Eerste 6 weken"); every count header starts with "n"
-            keep = [i for i, h in enumerate(head) if h == "n" or h.startswith("n ")]
-            ints = [int(r[i]) for r in rows for i in keep if INT.match(r[i])]
-            assert ints and min(ints) >= THR, p.name
-    with pytest.raises(ValueError, match="docx"):
-        write_chapter_tables(d, tmp_path, formats=("docx",))
+    results = {**chapter2_results(d, codebook=CB), **chapter3_results(d, codebook=CB)}
+    assert {"contact_rates_by_regime", "needs_vs_contact"} <= set(results)
+    for name, frame in results.items():
+        head, rows = md_cells(to_markdown(frame, lang="nl", percent=True))
+        # labels may hold digits ("Eerste 6 weken"); every count header starts with "n"
+        keep = [i for i, h in enumerate(head) if h == "n" or h.startswith("n ")]
+        ints = [int(r[i]) for r in rows for i in keep if INT.match(r[i])]
+        assert min(ints, default=THR) >= THR, name
+        tex = to_latex(frame, lang="nl")
+        assert r"\begin{tabular}" in tex and r"\bottomrule" in tex
+
+
+def test_one_formatter_serves_csv_html_and_markdown():
+    """The CSV text and the publication text come from the same protected cells."""
+    df = pd.DataFrame({"type": ["probation", "care"], "n": [250, 8], "rate": [0.44123456, 0.25]})
+    csv_rows = [ln.split(",") for ln in to_csv(df, threshold=10).splitlines()]
+    assert csv_rows == [
+        ["type", "n", "rate"],
+        ["probation", "250", "0.441235"],
+        ["care", "<10", "–"],
+    ]
+    head, rows = html_cells(to_html(df, threshold=10))
+    assert rows == [["Probation service", "250", "0.441"], ["Care professional", "<10", "–"]]
+    assert md_cells(to_markdown(df, threshold=10))[1] == rows
+    assert publish_table(df, 10).columns.tolist() == ["type", "n", "rate"]
+    # the exact CSV text: 6 significant digits, fixed forms for the special values
+    assert format_value("x", 0.1 + 0.2) == "0.3" and format_value("x", -0.0) == "0"
+    assert format_value("x", np.nan) == "" and format_value("x", None) == ""
+    assert format_value("n", np.int64(12)) == "12" and format_value("x", True) == "true"
+    assert format_value("x", 123456789.0) == "1.23457e+08"
+    assert format_value("x", float("inf")) == "inf"
+    # the publication text: digits, p-values, decimal separator
+    assert format_value("p_value", 0.0004, 3) == "<0.001"
+    assert format_value("rate", 0.25, 3, ",") == "0,250"
+
+
+def test_percent_columns_come_from_result_columns_yaml():
+    import yaml
+
+    from reintegratie_stats.reporting.tables import ONE_DECIMAL, PERCENT_COLUMNS
+
+    raw = yaml.safe_load((CB.path / "result_columns.yaml").read_text(encoding="utf-8"))
+    assert list(PERCENT_COLUMNS) == raw["kinds"]["percent"]
+    assert list(ONE_DECIMAL) == raw["kinds"]["one_decimal"]
+    for col in (*PERCENT_COLUMNS, *ONE_DECIMAL):
+        assert col in raw["columns"], f"{col} has no label"

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from .io import FORMATS, UnusableInputError, load_mapping, read_table
+from .reporting.inputs import DEFAULT_SEED
 from .schema import TABLES
 
 __all__ = ["app", "main"]
@@ -179,7 +180,7 @@ def synth(
         typer.Option(
             "--seed", help="Random seed; the same seed and version give byte-identical CSV files."
         ),
-    ] = 2019,
+    ] = DEFAULT_SEED,
     n_prisoners: Annotated[
         int,
         typer.Option("--n-prisoners", min=10, help="Number of prisoners (2019 wave: about 4,100)."),
@@ -281,7 +282,7 @@ def report(
     ] = Lang.en,
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the synthetic twin (recorded in the manifest).")
-    ] = 2019,
+    ] = DEFAULT_SEED,
     threshold: Annotated[
         int | None,
         typer.Option(
@@ -305,10 +306,6 @@ def report(
     others still run and the report says why) or the data break codebook rules, 2 with one
     line when the input cannot be used at all.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-
     from .reporting.inputs import InvalidDataError
     from .reporting.report import build_report
 

@@ -1,5 +1,8 @@
 """Figures of chapter 4: caterpillar plot of institution effects, odds-ratio forest plot.
 
+Built as :class:`matplotlib.figure.Figure` objects (no pyplot, no backend chosen at import);
+axis titles in ``lang`` from ``report_texts_<lang>.yaml``.
+
 Examples
 --------
 >>> import pandas as pd
@@ -14,25 +17,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import never_fails
+from .common import figure_text
 
 __all__ = ["caterpillar", "odds_ratio_forest"]
 
 
-@never_fails
 def caterpillar(
     result_or_ranef: Any,
     title: str | None = None,
     odds_ratio: bool = False,
     ax: Any = None,
+    *,
+    lang: str = "en",
 ) -> Figure:
     """Institution effects (conditional modes) with 95% intervals, sorted.
 
@@ -45,6 +45,8 @@ def caterpillar(
     odds_ratio : bool
         Plot ``exp`` of the effects on a log axis.
     ax : matplotlib Axes, optional
+    lang : {"en", "nl"}
+        Language of the axis texts.
 
     Returns
     -------
@@ -57,7 +59,8 @@ def caterpillar(
     re = re.sort_values("estimate").reset_index(drop=True)
     f = np.exp if odds_ratio else (lambda v: v)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 0.22 * len(re) + 1.2))
+        fig = Figure(figsize=(6, 0.22 * len(re) + 1.2))
+        ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
     y = np.arange(len(re))
@@ -76,21 +79,20 @@ def caterpillar(
     ax.set_yticks(y, re["level"].astype(str).tolist(), fontsize=7)
     if odds_ratio:
         ax.set_xscale("log")
-    ax.set_xlabel(
-        "institution effect (odds ratio)" if odds_ratio else "institution effect (log-odds)"
-    )
-    ax.set_title(title or "Institution effects with 95% intervals")
+    ax.set_xlabel(figure_text("effect_or" if odds_ratio else "effect_logodds", lang))
+    ax.set_title(title or figure_text("effects_title", lang))
     fig.tight_layout()
     return fig
 
 
-@never_fails
 def odds_ratio_forest(
     estimates: Any,
     title: str | None = None,
     exclude: tuple[str, ...] = ("Intercept",),
     group: str | None = None,
     ax: Any = None,
+    *,
+    lang: str = "en",
 ) -> Figure:
     """Odds ratios with 95% intervals on a log axis.
 
@@ -106,6 +108,8 @@ def odds_ratio_forest(
     group : str, optional
         Column whose values label row blocks (e.g. ``"outcome"``).
     ax : matplotlib Axes, optional
+    lang : {"en", "nl"}
+        Language of the axis texts.
 
     Returns
     -------
@@ -122,7 +126,8 @@ def odds_ratio_forest(
         else tab["term"].astype(str)
     )
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(tab) + 1.2))
+        fig = Figure(figsize=(6.5, 0.3 * len(tab) + 1.2))
+        ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
     y = np.arange(len(tab))[::-1]
@@ -140,7 +145,7 @@ def odds_ratio_forest(
     ax.axvline(1.0, color="firebrick", lw=0.8, ls="--")
     ax.set_xscale("log")
     ax.set_yticks(y, labels.tolist(), fontsize=7)
-    ax.set_xlabel("odds ratio (95% CI, log scale)")
-    ax.set_title(title or "Odds ratios")
+    ax.set_xlabel(figure_text("or_axis", lang))
+    ax.set_title(title or figure_text("or_title", lang))
     fig.tight_layout()
     return fig

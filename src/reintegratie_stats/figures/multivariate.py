@@ -1,44 +1,24 @@
 """Chapter-5 figures: predicted preparedness by support level × prior need.
 
 Takes the tidy ``predicted`` table of :func:`reintegratie_stats.multivariate.chapter5` (or of
-:func:`~reintegratie_stats.multivariate.predicted`); computes nothing itself.
+:func:`~reintegratie_stats.multivariate.predicted`); computes nothing itself. A
+:class:`matplotlib.figure.Figure` (no pyplot, no backend chosen at import), texts in ``lang``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..labels import check_lang
 from ..schema import load_codebook
-from . import never_fails
+from .common import figure_text
 
 __all__ = ["interaction_plot"]
 
-_NEED_LABEL = {
-    "en": {0.0: "No prior need", 1.0: "Prior need"},
-    "nl": {0.0: "Geen probleem voor detentie", 1.0: "Probleem voor detentie"},
-}
-_SIDE_LABEL = {
-    "en": {"internal": "internal professionals", "external": "external professionals"},
-    "nl": {"internal": "interne professionals", "external": "externe professionals"},
-}
-_TEXT = {
-    "en": (
-        "Satisfaction with instrumental support (1-5)",
-        "Predicted preparedness (1-5)",
-        "Overall",
-    ),
-    "nl": ("Tevredenheid over praktische hulp (1-5)", "Voorspelde voorbereiding (1-5)", "Totaal"),
-}
 
-
-@never_fails
 def interaction_plot(
     predicted: pd.DataFrame,
     outcomes: Sequence[str] | None = None,
@@ -69,22 +49,18 @@ def interaction_plot(
     missing = need - set(predicted.columns)
     if missing:
         raise ValueError(f"predicted table lacks column(s) {sorted(missing)}")
-    if lang not in _TEXT:
-        raise ValueError(f"lang must be 'en' or 'nl', got {lang!r}")
+    check_lang(lang)
     xcol = "support_level" if "support_level" in predicted.columns else "x_value"
     outs = list(outcomes) if outcomes is not None else list(dict.fromkeys(predicted["outcome"]))
     if not outs:
         raise ValueError("nothing to plot: no outcomes")
     sides = [s for s in ("internal", "external") if s in set(predicted["side"])]
     cb = load_codebook()
-    fig, axes = plt.subplots(
-        len(outs),
-        len(sides),
-        figsize=(4.2 * len(sides), 2.8 * len(outs)),
-        squeeze=False,
-        sharey=True,
-    )
-    xlab, ylab, overall = _TEXT[lang]
+    fig = Figure(figsize=(4.2 * len(sides), 2.8 * len(outs)))
+    axes = fig.subplots(len(outs), len(sides), squeeze=False, sharey=True)
+    xlab, ylab = figure_text("support_axis", lang), figure_text("predicted_axis", lang)
+    overall = figure_text("overall", lang)
+    need_label = {0.0: figure_text("no_need", lang), 1.0: figure_text("need", lang)}
     for i, outcome in enumerate(outs):
         dom = outcome.removeprefix("prep_")
         title = cb.concept_label("domains", dom, lang) if dom in cb.domains else overall  # type: ignore[arg-type]
@@ -93,7 +69,7 @@ def interaction_plot(
             sub = predicted[(predicted["outcome"] == outcome) & (predicted["side"] == side)]
             for lv, grp in sub.groupby("by_value", sort=True):
                 grp = grp.sort_values(xcol)
-                label = _NEED_LABEL[lang].get(float(lv), str(lv))
+                label = need_label.get(float(lv), str(lv))
                 (line,) = ax.plot(grp[xcol], grp["estimate"], marker="o", label=label)
                 if ci:
                     ax.fill_between(
@@ -104,7 +80,7 @@ def interaction_plot(
                         color=line.get_color(),
                         linewidth=0,
                     )
-            ax.set_title(f"{title}: {_SIDE_LABEL[lang][side]}", fontsize=9)
+            ax.set_title(f"{title}: {figure_text(f'side_{side}', lang)}", fontsize=9)
             ax.grid(alpha=0.3)
             if i == len(outs) - 1:
                 ax.set_xlabel(xlab, fontsize=8)

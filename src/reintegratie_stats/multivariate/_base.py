@@ -36,9 +36,9 @@ class FormulaResults(ModelResults):
         """The fixed-effects model matrix of ``data`` with the fit's coding."""
         if self.design_info is None:
             raise ValueError("this result keeps no design; predictions are not available")
-        from ._design import _to_patsy_frame
+        from ._design import to_patsy_frame
 
-        X = patsy.dmatrix(self.design_info, _to_patsy_frame(data), return_type="dataframe")
+        X = patsy.dmatrix(self.design_info, to_patsy_frame(data), return_type="dataframe")
         return X[list(self.design_info.column_names)]
 
     def predict(self, data: pd.DataFrame | None = None) -> pd.Series:

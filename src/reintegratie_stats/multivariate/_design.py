@@ -26,7 +26,7 @@ __all__ = ["Design", "formula_variables", "listwise", "make_design", "split_rand
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 # one formula parser, one complete-case routine and one patsy frame for every model here
-_to_patsy_frame = patsy_frame
+to_patsy_frame = patsy_frame
 
 
 def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:

@@ -1,8 +1,12 @@
-"""Rendering of results: tables (Markdown/HTML/LaTeX), disclosure control, reports.
+"""Presentation: the report as a declarative spec, one formatter, the notebook display.
 
-The report (issue 8) lives in :mod:`.report` (:func:`build_report`), made of the named steps
-in :mod:`.steps`, run by :mod:`.runner`; :func:`load_inputs` gives notebooks the same three
-tables the report uses (the research team's files through a mapping, or the synthetic twin).
+:mod:`.sections` is the report spec (every published table and figure, one record each, grouped
+by section; the shape is in :mod:`.spec`); :mod:`.runner` computes each section and protects its
+tables once; :mod:`.writers` writes them, :mod:`.html_report` renders the page, both through the
+one formatter :mod:`.tables`. :func:`build_report` (in :mod:`.report`) ties it together;
+:func:`load_inputs` gives notebooks the same three tables the report uses (the research team's
+files through a mapping, or the synthetic twin); :func:`show_table` displays a table in a
+notebook through the same protection and formatter.
 """
 
 from __future__ import annotations

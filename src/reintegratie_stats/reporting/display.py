@@ -1,4 +1,4 @@
-"""Notebook display of result tables, through the same disclosure control as the report.
+"""Notebook display of result tables, through the same protection and formatter as the report.
 
 Examples
 --------
@@ -48,15 +48,13 @@ def show_table(
     lang : {"en", "nl"}
         Language of the labels.
     threshold : int, optional
-        Disclosure threshold; default the codebook's (10).
+        Disclosure threshold; default the codebook's (``data_schema/concepts.yaml``).
     count_cols : list of str, optional
         Count columns not following the naming convention.
     """
-    from ..schema import load_codebook
+    from ..disclosure import protect
     from .html_report import render_table
-    from .writers import publish_table
+    from .tables import publish_table
 
-    thr = load_codebook().disclosure_threshold if threshold is None else int(threshold)
-    html = render_table(df, lang, thr, count_cols)
-    text = publish_table(df, thr, count_cols).to_string(index=False)
-    return SafeTable(html, text)
+    prot = protect(df, threshold, count_cols)  # once; both views show the same cells
+    return SafeTable(render_table(prot, lang), publish_table(prot).to_string(index=False))

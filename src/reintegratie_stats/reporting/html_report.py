@@ -2,8 +2,8 @@
 
 Figures are embedded as base64 PNG, the CSS is inline and nothing refers to anything outside
 the file (no URL at all), so the page opens offline and can be mailed as one file. Every table
-is rendered from the same suppressed, formatted frame as the CSV (through ``format_table``
-when the tables module is installed, for labels in the report language).
+is rendered by :func:`~.tables.to_html` from the same protected table as its CSV file (labels
+in the report language); the page's words come from ``report_texts_<lang>.yaml``.
 
 A tiny inline script records, on load, each image's natural size (``data-natural-width``) and
 every resource the page requested (``#rs-resources``): the browser test reads them back.
@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..disclosure import Protected, mask_count, protect
+from ..labels import text
 from .runner import CHAPTERS
-from .writers import count_columns, flatten, format_cell, mask_count, publish_table
+from .tables import format_value, to_html
 
 if TYPE_CHECKING:
     from .inputs import Inputs
@@ -61,63 +63,24 @@ window.addEventListener('load', function () {
 });
 """
 
-_TEXT = {
-    "title": {"en": "Re-entry support: report", "nl": "Re-integratieondersteuning: rapport"},
-    "source": {"en": "Data", "nl": "Gegevens"},
-    "failed": {"en": "This step failed", "nl": "Deze stap is mislukt"},
-    "threshold": {
-        "en": "Counts below {t} are shown as <{t} and the statistics of such groups as –.",
-        "nl": "Aantallen onder {t} staan als <{t}, statistieken van zulke groepen als –.",
-    },
-    "run": {"en": "Run summary", "nl": "Overzicht van de run"},
-    "contents": {"en": "Contents", "nl": "Inhoud"},
-}
-
 
 def _t(key: str, lang: str) -> str:
-    return _TEXT[key][lang]
+    return text("page", key, lang)
 
 
 def render_table(
-    df: pd.DataFrame, lang: str, threshold: int, count_cols: list[str] | None = None
+    df: pd.DataFrame | Protected,
+    lang: str,
+    threshold: int | None = None,
+    count_cols: list[str] | None = None,
 ) -> str:
-    """One table as HTML, suppressed and formatted (labels in ``lang`` where available).
+    """One table as the report shows it: :func:`~.tables.to_html` in a scrolling wrapper.
 
-    Each header cell carries ``data-col`` with the canonical column name.
+    ``df`` is protected first unless it already is. Each header cell carries ``data-col``
+    with the canonical column name.
     """
-    flat = flatten(df)
-    try:
-        from .tables import format_table
-    except ImportError:  # until the tables module lands: canonical names, fixed format
-        shown = publish_table(flat, threshold, count_cols)
-        headers = list(shown.columns)
-    else:
-        counts = count_columns(flat, count_cols)
-        shown = format_table(flat, lang=lang, threshold=threshold, count_cols=counts)
-        headers = [str(h) for h in shown.columns]
-    numeric = [
-        pd.api.types.is_numeric_dtype(flat[c]) and not pd.api.types.is_bool_dtype(flat[c])
-        for c in flat.columns
-    ]
-    e = html.escape
-    head = "".join(
-        f'<th data-col="{e(str(c))}">{e(h)}</th>'
-        for c, h in zip(flat.columns, headers, strict=True)
-    )
-    rows = []
-    for row in shown.itertuples(index=False):
-        cells = "".join(
-            f'<td class="num">{e(format_cell(v))}</td>' if num else f"<td>{e(format_cell(v))}</td>"
-            for v, num in zip(row, numeric, strict=True)
-        )
-        rows.append(f"<tr>{cells}</tr>")
-    return (
-        '<div class="tablewrap"><table class="rs"><thead><tr>'
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></div>"
-    )
+    shown = to_html(protect(df, threshold, count_cols), lang, css_class="rs", note=False)  # type: ignore[arg-type]
+    return f'<div class="tablewrap">{shown}</div>'
 
 
 def _img(png: bytes, name: str) -> str:
@@ -144,15 +107,15 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
         f'<p class="note">{e(_t("threshold", lang).format(t=thr))}</p>',
     ]
     nav = []
-    for key, heading in CHAPTERS.items():
+    for key in CHAPTERS:
         if any(r.chapter == key for r in run.results):
-            nav.append(f'<li><a href="#{key}">{e(heading[lang])}</a></li>')
+            nav.append(f'<li><a href="#{key}">{e(text("chapters", key, lang))}</a></li>')
     parts.append(f"<nav><strong>{e(_t('contents', lang))}</strong><ul>{''.join(nav)}</ul></nav>")
-    for key, heading in CHAPTERS.items():
+    for key in CHAPTERS:
         results = [r for r in run.results if r.chapter == key]
         if not results:
             continue
-        parts.append(f'<h2 id="{key}">{e(heading[lang])}</h2>')
+        parts.append(f'<h2 id="{key}">{e(text("chapters", key, lang))}</h2>')
         for r in results:
             parts.append(f'<section id="step-{e(r.name)}"><h3>{e(r.title[lang])}</h3>')
             if r.status != "ok":
@@ -160,10 +123,10 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
                     f'<div class="failed">{e(_t("failed", lang))}: {e(r.error or "")}</div>'
                 )
             out = r.output
-            for name, df in out.tables.items():
+            for name, prot in out.protected.items():
                 cap = out.captions.get(name, name)
                 parts.append(f'<p class="caption" id="table-{e(name)}">{e(cap)}</p>')
-                parts.append(render_table(df, lang, thr, out.count_cols.get(name)))
+                parts.append(render_table(prot, lang))
                 parts.append(f'<p class="reading">{e(out.readings.get(name, ""))}</p>')
             for name in out.figures:
                 cap = out.captions.get(name, name)
@@ -219,7 +182,7 @@ def _run_table(run: ReportRun, thr: int) -> str:
         used = mask_count(r.output.rows_used, thr)
         rows.append(
             f"<tr><td>{e(r.name)}</td><td>{e(r.status)}</td>"
-            f'<td class="num">{r.wall_time_s:.2f}</td><td class="num">{e(format_cell(used))}</td>'
+            f'<td class="num">{r.wall_time_s:.2f}</td><td class="num">{e(format_value("n", used))}</td>'
             f"<td>{e(excl_txt)}</td><td>{e(r.error or '')}</td></tr>"
         )
     return f'<table class="rs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..io import FORMATS, DataMapping, UnusableInputError, load_mapping, read_table
+from ..labels import result_columns
 from ..schema import TABLES, load_codebook
 from ..validate import ValidationReport, missing_analysis_inputs, validate
 
@@ -39,11 +40,9 @@ __all__ = [
 DEFAULT_SEED = 2019
 
 #: File names (without suffix) recognised for each table in a data folder: the canonical
-#: table name or the Dutch name the research team uses.
+#: table name or the Dutch name the research team uses (``result_columns.yaml`` file_stems).
 FILE_STEMS: dict[str, tuple[str, ...]] = {
-    "institutions": ("institutions", "inrichtingen"),
-    "prisoners": ("prisoners", "gedetineerden"),
-    "professionals": ("professionals", "professionals_survey", "ketenpartners"),
+    table: tuple(stems) for table, stems in result_columns()["file_stems"].items()
 }
 #: Tables a data folder must hold; the others are optional (steps needing them say so).
 REQUIRED_TABLES: tuple[str, ...] = ("prisoners",)

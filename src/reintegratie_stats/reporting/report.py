@@ -1,8 +1,10 @@
 """One command, one reproducible report: :func:`build_report`.
 
-Reads the inputs (:func:`~.inputs.load_inputs`: files + mapping, validated, or the synthetic
-twin), runs every step of :data:`~.steps.STEPS` (each caught and timed on its own) and writes
-to ``out``:
+Resolves the options once (seed, threshold, backend, lang), reads the inputs
+(:func:`~.inputs.load_inputs`: files + mapping, validated, or the synthetic twin), then
+computes -> protects -> writes -> renders: runs every step of the report spec
+(:data:`~.sections.STEPS`, each caught, timed and its tables protected once by the runner) and
+writes to ``out``:
 
 - ``report.html``: one self-contained page (figures as base64 PNG, inline CSS, no URL);
 - ``tables/<name>.csv``: every table, suppressed and with fixed number formatting, so that a
@@ -20,19 +22,27 @@ True
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import Executor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
 
+from ..disclosure import resolve_threshold
 from ..io import DataMapping
-from ..schema import load_codebook
+from ..labels import check_lang
 from .html_report import render_page
 from .inputs import DEFAULT_SEED, Inputs, load_inputs
 from .output_folder import OutputFolder
 from .runner import ReportContext, ReportRun, Step, run_steps
-from .writers import save_figure, write_manifest, write_tables
+from .writers import write_file, write_manifest, write_tables
 
-__all__ = ["build_report", "default_out_dir", "write_report"]
+__all__ = ["WORKERS", "build_report", "default_out_dir", "write_report"]
+
+#: Worker processes for work a section starts in the background (chapter 5): one when the
+#: machine has a second core. 0 computes everything in this process, in report order.
+WORKERS: int = 1 if (os.cpu_count() or 1) >= 2 else 0
 
 
 def default_out_dir(inputs: Inputs, root: str | Path = "reports") -> Path:
@@ -53,24 +63,35 @@ def _clear_outputs(out: Path) -> None:
 def write_report(
     run: ReportRun, ctx: ReportContext, inputs: Inputs, out: Path, total_wall_time_s: float
 ) -> dict[str, Any]:
-    """Write tables, figures, ``report.html`` and ``manifest.json`` of ``run`` into ``out``."""
-    import matplotlib.pyplot as plt
-
+    """Write the protected tables, the figures, ``report.html`` and ``manifest.json`` of
+    ``run`` into ``out`` (every file through :func:`~.writers.write_file`)."""
     out.mkdir(parents=True, exist_ok=True)
     _clear_outputs(out)
     files: dict[str, list[str]] = {"tables": [], "figures": []}
     pngs: dict[str, bytes] = {}
     for r in run.results:
-        written = write_tables(r.output.tables, out / "tables", ctx.threshold, r.output.count_cols)
+        written = write_tables(r.output.protected, out / "tables")
         files["tables"] += [f"tables/{p.name}" for p in written.values()]
-        for name, fig in r.output.figures.items():
-            png, svg, data = save_figure(fig, out / "figures", name)
-            pngs[name] = data
-            files["figures"] += [f"figures/{png.name}", f"figures/{svg.name}"]
-            plt.close(fig)
-    (out / "report.html").write_text(render_page(run, ctx, inputs, pngs), encoding="utf-8")
+        for name, (png, svg) in r.output.rendered.items():
+            for suffix, data in (("png", png), ("svg", svg)):
+                write_file(out / "figures" / f"{name}.{suffix}", data)
+                files["figures"].append(f"figures/{name}.{suffix}")
+            pngs[name] = png
+    write_file(out / "report.html", render_page(run, ctx, inputs, pngs))
     files["report"] = ["report.html"]
     return write_manifest(out / "manifest.json", run, ctx, inputs, files, total_wall_time_s)
+
+
+def _executor(stack: ExitStack, backend: str) -> Executor | None:
+    """A forked worker process for background sections (native backend only: R through rpy2
+    is not started in a forked child)."""
+    if WORKERS < 1 or backend != "native":
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")  # the worker inherits the imports and the data
+    return stack.enter_context(ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx))
 
 
 def build_report(
@@ -103,13 +124,15 @@ def build_report(
     lang : {"en", "nl"}
         Language of the labels and headings in ``report.html``.
     seed : int
-        Seed of the synthetic twin (and of any resampling a step does).
+        Seed of the synthetic twin and of what resamples (the multiple imputation of chapter
+        5 when asked for); default :data:`~.inputs.DEFAULT_SEED`.
     threshold : int, optional
-        Disclosure threshold; default the codebook's ``disclosure_threshold`` (10).
+        Disclosure threshold; default the codebook's ``disclosure_threshold``
+        (``data_schema/concepts.yaml``).
     steps : list of str, optional
         Run only these steps (all by default).
     registry : dict, optional
-        Step registry (default :data:`~.steps.STEPS`).
+        Step registry (default :data:`~.sections.STEPS`, the report spec).
     console : rich Console, ``"auto"`` or None
         Progress output.
     read_options : dict, optional
@@ -127,21 +150,34 @@ def build_report(
     """
     if backend not in ("native", "lme4"):
         raise ValueError(f"backend must be 'native' or 'lme4', got {backend!r}")
-    if lang not in ("en", "nl"):
-        raise ValueError(f"lang must be 'en' or 'nl', got {lang!r}")
-    thr = load_codebook().disclosure_threshold if threshold is None else int(threshold)
+    check_lang(lang)
+    thr = resolve_threshold(threshold)
     if thr < 1:
         raise ValueError(f"threshold must be at least 1, got {thr}")
+    from threadpoolctl import threadpool_limits
+
     t0 = time.perf_counter()
-    inputs = load_inputs(data_dir, mapping, seed, read_options=read_options)
-    if registry is None:
-        from .steps import STEPS as registry
-    ctx = ReportContext(inputs=inputs, backend=backend, lang=lang, seed=seed, threshold=thr)
-    out_dir = Path(out) if out is not None else default_out_dir(inputs)
-    # locked against a second run; built aside and moved into place only when complete
-    with OutputFolder(out_dir) as folder:
-        run = run_steps(registry, ctx, only=steps, console=console)
-        manifest = write_report(run, ctx, inputs, folder.tmp, time.perf_counter() - t0)
-        folder.commit()
+    # The report's matrices (at most a few thousand rows by a few dozen columns) are far too
+    # small for threaded BLAS to pay off, and on a shared machine OpenBLAS's spinning threads
+    # make one SVD hundreds of times slower (benchmarks/README.md): one BLAS thread here.
+    with ExitStack() as stack:
+        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+        inputs = load_inputs(data_dir, mapping, seed, read_options=read_options)
+        if registry is None:
+            from .sections import STEPS as registry
+        ctx = ReportContext(
+            inputs=inputs,
+            backend=backend,
+            lang=lang,
+            seed=seed,
+            threshold=thr,
+            executor=_executor(stack, backend),
+        )
+        out_dir = Path(out) if out is not None else default_out_dir(inputs)
+        # locked against a second run; built aside and moved into place only when complete
+        with OutputFolder(out_dir) as folder:
+            run = run_steps(registry, ctx, only=steps, console=console)  # computes and protects
+            manifest = write_report(run, ctx, inputs, folder.tmp, time.perf_counter() - t0)
+            folder.commit()
     run.out_dir, run.manifest = out_dir, manifest
     return run

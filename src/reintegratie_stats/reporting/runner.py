@@ -1,9 +1,13 @@
-"""The report runner: named steps, each caught, timed and reported on its own.
+"""The report runner: named steps, each computed, caught, timed and protected on its own.
 
-A step is a function ``fn(ctx: ReportContext) -> StepOutput``. :data:`~.steps.STEPS` is the
-registry (an explicit dict, in report order). :func:`run_steps` runs them one by one: a step
-that raises is recorded as failed with its reason and the others still run; the wall time of
-each is measured; progress is shown on the console.
+A step is a function ``fn(ctx: ReportContext) -> StepOutput``; the report's steps are made from
+the declarative spec (:data:`~.sections.STEPS`, built by :mod:`.spec`). :func:`run_steps` runs
+them one by one: a step that raises is recorded as failed with its reason and the others still
+run; the wall time of each is measured; progress is shown on the console. Right after a step,
+each of its tables is protected once (:func:`reintegratie_stats.disclosure.protect`) and each
+of its figures rendered; the writers and the HTML page use only the protected tables and the
+rendered bytes. With a background executor, steps awaiting background work run last (results
+stay in report order).
 
 Examples
 --------
@@ -12,8 +16,8 @@ Examples
 ...     return StepOutput(tables={"demo": pd.DataFrame({"n": [12]})}, readings={"demo": "twelve"})
 >>> def broken(ctx):
 ...     raise ValueError("no data for this")
->>> steps = {"one": Step("one", "data", {"en": "One", "nl": "Een"}, one),
-...          "broken": Step("broken", "data", {"en": "Broken", "nl": "Kapot"}, broken)}
+>>> steps = {"one": Step("one", "data", dict(en="One", nl="Een"), one),
+...          "broken": Step("broken", "data", dict(en="Broken", nl="Kapot"), broken)}
 >>> run = run_steps(steps, ReportContext(inputs=None), console=None)
 >>> [(r.name, r.status) for r in run.results]
 [('one', 'ok'), ('broken', 'failed')]
@@ -29,13 +33,16 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..figures import lenient as lenient_figures
+from ..disclosure import Protected, default_threshold, protect, visible_rows
+from ..labels import concept_text, text
+from .inputs import DEFAULT_SEED
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,27 +59,8 @@ __all__ = [
     "run_steps",
 ]
 
-#: Report sections, in order, with their headings.
-CHAPTERS: dict[str, dict[str, str]] = {
-    "data": {"en": "Data", "nl": "Gegevens"},
-    "ch2": {"en": "Chapter 2: contact rates", "nl": "Hoofdstuk 2: contactpercentages"},
-    "ch3": {
-        "en": "Chapter 3: prior needs versus contact",
-        "nl": "Hoofdstuk 3: problemen voor detentie en contact",
-    },
-    "ch4": {
-        "en": "Chapter 4: institutional facilitation (multilevel)",
-        "nl": "Hoofdstuk 4: facilitering door de inrichting (multilevel)",
-    },
-    "ch5": {
-        "en": "Chapter 5: satisfaction and preparedness for release",
-        "nl": "Hoofdstuk 5: tevredenheid en voorbereiding op vrijlating",
-    },
-    "family": {
-        "en": "Family-contact extension",
-        "nl": "Uitbreiding: contact met gezin en familie",
-    },
-}
+#: Report sections (chapters), in order; headings in ``report_texts_<lang>.yaml`` ``chapters``.
+CHAPTERS: tuple[str, ...] = ("data", "ch2", "ch3", "ch4", "ch5", "family")
 
 Status = Literal["ok", "failed"]
 
@@ -100,7 +88,11 @@ class StepOutput:
         Extra remarks shown in the report (e.g. convergence messages).
     count_cols : dict
         Table name -> its count columns, for tables whose counts do not follow the naming
-        convention (``n``, ``n_*``, ``count*``) of the disclosure rules.
+        convention of :mod:`reintegratie_stats.disclosure`.
+    protected : dict
+        Table name -> the table after disclosure control (filled by :func:`run_steps`).
+    rendered : dict
+        Figure name -> its (PNG, SVG) bytes (filled by :func:`run_steps`).
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -111,35 +103,85 @@ class StepOutput:
     rows_excluded: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     count_cols: dict[str, list[str]] = field(default_factory=dict)
+    protected: dict[str, Protected] = field(default_factory=dict)
+    rendered: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
 
 @dataclass
 class ReportContext:
-    """Everything a step may read: the inputs, the options and a cache shared by steps."""
+    """Everything a step may read: the inputs, the options and a cache shared by steps.
+
+    :func:`~.report.build_report` resolves the options once and passes them down in here;
+    the defaults are the single sources (:data:`~.inputs.DEFAULT_SEED`, the codebook's
+    disclosure threshold). ``text``, ``label`` and ``visible`` are what readings use, so that
+    a reading only quotes groups that pass the threshold, in the report's language.
+    """
 
     inputs: Inputs | None
     backend: Literal["native", "lme4"] = "native"
     lang: Literal["en", "nl"] = "en"
-    seed: int = 2019
-    threshold: int = 10
+    seed: int = DEFAULT_SEED
+    threshold: int = field(default_factory=default_threshold)
     cache: dict[str, Any] = field(default_factory=dict)
+    executor: Executor | None = None
+
+    def start(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Start ``fn(*args, **kwargs)`` in the background (a worker process, when the run
+        has one); :meth:`cached` with the same ``key`` then waits for it. Without an executor
+        nothing starts and the work is done on first use, as before."""
+        if self.executor is not None and key not in self.cache:
+            self.cache[key] = self.executor.submit(_recording_warnings, fn, *args, **kwargs)
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
-        """``fn()`` once per run (e.g. the derived prisoners frame shared by several steps)."""
+        """``fn()`` once per run (e.g. the derived prisoners frame shared by several steps).
+
+        A result started in the background is awaited here, and the warnings it raised are
+        raised again, so the step that uses it records them as its own.
+        """
         if key not in self.cache:
             self.cache[key] = fn()
-        return self.cache[key]
+        value = self.cache[key]
+        if isinstance(value, Future):
+            value, caught = value.result()
+            for category, message in caught:
+                warnings.warn(message, category, stacklevel=2)
+            self.cache[key] = value
+        return value
+
+    def text(self, key: str, **fields: Any) -> str:
+        """The reading text ``key`` in the report's language, fields filled in."""
+        return text("readings", key, self.lang, **fields)
+
+    def label(self, group: str, key: Any) -> str:
+        """A concept label for use in a sentence (see :func:`~reintegratie_stats.labels.concept_text`)."""
+        return concept_text(group, key, self.lang)
+
+    def visible(self, df: pd.DataFrame, count_cols: list[str] | None = None) -> pd.DataFrame:
+        """The rows of ``df`` a reading may quote (every cell count at least the threshold)."""
+        return visible_rows(df, self.threshold, count_cols)
 
 
 @dataclass(frozen=True)
 class Step:
-    """A named step of the report: its section, its title in en/nl and its function."""
+    """A named step of the report: its section, its title in en/nl and its function.
+
+    ``prefetch(ctx)``, when given, is called before the first step runs, to start long work
+    the step will need in the background (:meth:`ReportContext.start`).
+    """
 
     name: str
     chapter: str
     title: Mapping[str, str]
     fn: Callable[[ReportContext], StepOutput]
-    module: str = ""
+    prefetch: Callable[[ReportContext], None] | None = None
+
+
+def _recording_warnings(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list]:
+    """``fn(...)`` and the warnings it raised, as (category, message) pairs (picklable)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = fn(*args, **kwargs)
+    return value, [(w.category, str(w.message)) for w in caught]
 
 
 @dataclass
@@ -210,6 +252,37 @@ def _check_output(out: object, seen: dict[str, set[str]], name: str) -> StepOutp
     return out
 
 
+def _protect(out: StepOutput, threshold: int) -> None:
+    """Disclosure control, once per table: everything written or shown comes from here."""
+    out.protected = {
+        key: protect(df, threshold, out.count_cols.get(key)) for key, df in out.tables.items()
+    }
+
+
+def _render(out: StepOutput) -> None:
+    """PNG and SVG of each figure, right after its step: a figure that cannot be drawn fails
+    nothing but itself (a warning of the step), and drawing overlaps with work running in the background."""
+    from ..figures import FigureWarning
+    from .writers import figure_bytes
+
+    out.rendered = {}
+    for key, fig in list(out.figures.items()):
+        try:
+            out.rendered[key] = figure_bytes(fig)
+        except Exception as exc:  # a figure is never worth a step's tables
+            warnings.warn(f"figure {key} not drawn: {exc}", FigureWarning, stacklevel=2)
+            del out.figures[key]
+
+
+def _execution_order(steps: Mapping[str, Step], ctx: ReportContext) -> list[Step]:
+    """Report order, except that with background work the steps awaiting it run last, so
+    the other steps (and their figures) fill the time the background work takes."""
+    if ctx.executor is None:
+        return list(steps.values())
+    waiting = [s for s in steps.values() if s.prefetch is not None]
+    return [s for s in steps.values() if s.prefetch is None] + waiting
+
+
 def _refuse_missing_inputs(step: Step, ctx: ReportContext) -> None:
     """A step whose input variables are absent is refused, not run on less than it says."""
     from ..validate import MissingAnalysisInput
@@ -251,16 +324,22 @@ def run_steps(
         from rich.console import Console
 
         console = Console(stderr=True)
-    results: list[StepResult] = []
     seen: dict[str, set[str]] = {"table": set(), "figure": set()}
     t_all = time.perf_counter()
     n = len(steps)
-    for i, step in enumerate(steps.values(), start=1):
+    for step in steps.values():  # long work some steps need starts now, in the background
+        if step.prefetch is not None:
+            try:
+                step.prefetch(ctx)
+            except Exception:  # not started: the step computes it itself and reports any error
+                pass
+    by_name: dict[str, StepResult] = {}
+    for i, step in enumerate(_execution_order(steps, ctx), start=1):
         label = f"[{i}/{n}] {step.name}"
         t0 = time.perf_counter()
         caught: list[warnings.WarningMessage] = []
         try:
-            with warnings.catch_warnings(record=True) as caught, lenient_figures():
+            with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 _refuse_missing_inputs(step, ctx)
                 if console is not None:
@@ -269,6 +348,8 @@ def run_steps(
                 else:
                     out = step.fn(ctx)
                 out = _check_output(out, seen, step.name)
+                _protect(out, ctx.threshold)
+                _render(out)
             status: Status = "ok"
             err = tb = None
         except Exception as exc:  # each step is isolated: report the reason, run the others
@@ -276,8 +357,8 @@ def run_steps(
             status, err, tb = "failed", _reason(exc), traceback.format_exc()
         dt = time.perf_counter() - t0
         msgs = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-        results.append(
-            StepResult(step.name, step.chapter, step.title, status, dt, out, err, tb, msgs)
+        by_name[step.name] = StepResult(
+            step.name, step.chapter, step.title, status, dt, out, err, tb, msgs
         )
         if console is not None:
             if status == "ok":
@@ -285,4 +366,5 @@ def run_steps(
                 console.print(f"[green]✓[/green] {label} ({dt:.1f} s; {what})", highlight=False)
             else:
                 console.print(f"[red]✗[/red] {label} ({dt:.1f} s): {err}", highlight=False)
+    results = [by_name[name] for name in steps]  # report order
     return ReportRun(results, time.perf_counter() - t_all)

@@ -1,17 +1,22 @@
-"""Publication tables: THE single :func:`format_table` plus Markdown, HTML and LaTeX renderers.
+"""THE formatter: one :func:`format_table` behind every CSV, HTML, Markdown, LaTeX and notebook
+table of the package.
 
-Every renderer in the package goes through :func:`format_table`, which (in this order)
+:func:`format_table` (in this order)
 
-1. applies disclosure control (:func:`~reintegratie_stats.reporting.disclosure.suppress_small_cells`,
-   threshold ``codebook.disclosure_threshold`` unless given),
-2. rounds numbers (counts as integers, p-values as ``<0.001`` below 0.001, everything else to
-   ``digits`` decimals; missing values as empty cells),
-3. replaces codes by labels in ``lang`` ("en" or "nl"): professional types, domains, regimes,
-   phases, detention-length bands and policy norms from ``concepts.yaml``; values of codebook
-   variables by their value labels; column headers by the codebook variable label or the
-   result-column labels in ``data_schema/result_columns.yaml``.
+1. protects the table once (:func:`reintegratie_stats.disclosure.protect`: flatten, then
+   suppress small cells; an already :class:`~reintegratie_stats.disclosure.Protected` table is
+   not suppressed again),
+2. formats every cell with :func:`format_value`: with ``digits=None`` the exact text of the
+   published CSV files (6 significant digits, so that the last bits of a floating-point sum
+   never change a file); with ``digits=k`` the publication text (counts as integers, p-values
+   as ``<0.001`` below 0.001, shares as percentages on request, everything else ``k``
+   decimals, the language's decimal separator),
+3. with ``labels=True`` replaces codes and headers by their labels in ``lang``
+   (:mod:`reintegratie_stats.labels`).
 
-The computing functions never round; rendering never computes.
+The renderers (:func:`to_csv`, :func:`to_html`, :func:`to_markdown`, :func:`to_latex`) only lay
+out what :func:`format_table` returns. The computing functions never round; rendering never
+computes.
 
 Examples
 --------
@@ -24,147 +29,80 @@ Examples
 | --- | ---: | ---: |
 | Probation service | 250 | 44.1 |
 | Care professional | 8 | 25.0 |
+>>> print(to_csv(df, threshold=10), end="")
+type,n,rate
+probation,250,0.4412
+care,<10,–
 """
 
 from __future__ import annotations
 
 import html
+import math
 import re
-from functools import cache
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from ..disclosure import Protected, is_count_column, protect
+from ..labels import check_lang, column_label, is_number, result_columns, value_label
 from ..schema import Codebook, load_codebook
-from .disclosure import is_count_column, suppress_small_cells
 
-__all__ = ["format_table", "to_html", "to_latex", "to_markdown", "column_label", "value_label"]
+__all__ = [
+    "ONE_DECIMAL",
+    "PERCENT_COLUMNS",
+    "P_COLUMNS",
+    "format_table",
+    "format_value",
+    "publish_table",
+    "to_csv",
+    "to_html",
+    "to_latex",
+    "to_markdown",
+]
 
 Lang = Literal["en", "nl"]
 
-#: Key columns whose values are concept codes, and the concepts.yaml group that labels them.
-CONCEPT_COLUMNS: dict[str, str] = {
-    "type": "professional_types",
-    "type_a": "professional_types",
-    "type_b": "professional_types",
-    "need": "domains",
-    "domain": "domains",
-    "regime": "regimes",
-    "phase": "phases",
-    "detention_length_band": "detention_length_bands",
-    "norm": "policy_norms",
-}
-#: Columns whose values are variable names of the prisoners table (labelled by variable label).
-VARIABLE_COLUMNS: tuple[str, ...] = ("variable", "outcome", "predictor")
 P_COLUMNS: tuple[str, ...] = ("p_value", "p_adjusted")
+#: Shares (0-1) that ``percent=True`` shows as percentages (``result_columns.yaml`` kinds).
+PERCENT_COLUMNS: tuple[str, ...] = tuple(result_columns()["kinds"]["percent"])
+#: Columns shown with one decimal whatever ``digits`` says (``result_columns.yaml`` kinds).
+ONE_DECIMAL: tuple[str, ...] = tuple(result_columns()["kinds"]["one_decimal"])
 
 
-@cache
-def _result_labels(path: str) -> dict[str, Any]:
-    from pathlib import Path
-
-    return yaml.safe_load((Path(path) / "result_columns.yaml").read_text(encoding="utf-8"))
-
-
-def _labels(cb: Codebook) -> dict[str, Any]:
-    return _result_labels(str(cb.path))
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in ("en", "nl"):
-        raise ValueError(f"lang must be 'en' or 'nl', got {lang!r}")
-
-
-def column_label(name: str, lang: Lang = "en", codebook: Codebook | None = None) -> str:
-    """Header for a result column: result-column label, else codebook variable label, else name."""
-    cb = codebook or load_codebook()
-    cols = _labels(cb)["columns"]
-    if name in cols:
-        return cols[name][lang]
-    for t in cb.tables:
-        if name in cb.tables[t]:
-            return cb.tables[t][name].label(lang)
-    return str(name)
-
-
-def value_label(
-    column: str, value: Any, lang: Lang = "en", codebook: Codebook | None = None
-) -> Any:
-    """Label of ``value`` in ``column`` (concept, variable name, value label or result code)."""
-    cb = codebook or load_codebook()
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return value
-    group = CONCEPT_COLUMNS.get(column)
-    if group is not None:
-        try:
-            return cb.concept_label(group, str(value), lang)
-        except KeyError:
-            pass
-    if column in VARIABLE_COLUMNS and isinstance(value, str) and value in cb["prisoners"]:
-        return cb["prisoners"][value].label(lang)
-    if column in cb["prisoners"]:
-        vl = cb["prisoners"][column].value_labels(lang)
-        for key in (value, _as_number(value), str(value)):
-            if key is not None and key in vl:
-                return vl[key]
-    vals = _labels(cb)["values"]
-    if str(value) in vals and not _is_number(value):
-        return vals[str(value)][lang]
-    return value
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-
-
-def _as_number(v: Any) -> Any:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return int(f) if f.is_integer() else f
-
-
-#: Shares (0-1) that ``percent=True`` shows as percentages.
-PERCENT_COLUMNS: tuple[str, ...] = (
-    "rate",
-    "rate_exposed",
-    "rate_unexposed",
-    "rate_difference",
-    "share",
-    "share_satisfied",
-    "gap",
-)
-#: Columns shown with one decimal whatever ``digits`` says.
-ONE_DECIMAL: tuple[str, ...] = ("effective_n",)
-
-
-def _percent_columns(df: pd.DataFrame) -> set[str]:
-    cols = {c for c in df.columns if c in PERCENT_COLUMNS}
+def _percent_columns(columns: Sequence[str]) -> set[str]:
+    cols = {c for c in columns if c in PERCENT_COLUMNS}
     # an interval belongs to the share unless the frame's interval is that of an odds ratio
-    if ("rate" in cols or "share" in cols) and "odds_ratio" not in df.columns:
-        cols |= {c for c in ("ci_low", "ci_high") if c in df.columns}
+    if ("rate" in cols or "share" in cols) and "odds_ratio" not in columns:
+        cols |= {c for c in ("ci_low", "ci_high") if c in columns}
     return cols
-
-
-def _fmt_number(col: str, v: Any, digits: int, decimal: str = ".", scale: float = 1.0) -> str:
-    out = _fmt_plain(col, v, digits, scale)
-    return out.replace(".", decimal) if decimal != "." and _NUMERIC_TEXT.match(out) else out
 
 
 _NUMERIC_TEXT = re.compile(r"^[<\-]?\d+(\.\d+)?$")
 
 
-def _fmt_plain(col: str, v: Any, digits: int, scale: float) -> str:
-    if isinstance(v, str):
-        return v
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return ""
-    if isinstance(v, (bool, np.bool_)):
+def _exact(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        if math.isnan(f):
+            return ""
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        s = f"{f:.6g}"
+        return "0" if s == "-0" else s
+    return str(v)
+
+
+def _rounded(col: str, v: Any, digits: int, scale: float) -> str:
+    if isinstance(v, bool | np.bool_):
         return str(bool(v))
-    if not _is_number(v):
+    if not is_number(v):
         return str(v)
     f = float(v)
     if np.isinf(f):
@@ -180,10 +118,34 @@ def _fmt_plain(col: str, v: Any, digits: int, scale: float) -> str:
     return f"{f * scale:.{digits}f}"
 
 
+def format_value(
+    col: str, v: Any, digits: int | None = None, decimal: str = ".", scale: float = 1.0
+) -> str:
+    """THE cell formatter: one value of column ``col`` as text.
+
+    ``digits=None``: the exact text of the CSV files (6 significant digits, ``true``/``false``,
+    missing as empty). ``digits=k``: publication text (see the module docstring); ``scale``
+    multiplies (100 for percentages) and ``decimal`` is the decimal separator.
+
+    >>> format_value("rate", 0.1 + 0.2), format_value("rate", 0.1 + 0.2, 3, ",")
+    ('0.3', '0,300')
+    >>> format_value("p_value", 0.0004, 3), format_value("n", 12.0, 3), format_value("x", None)
+    ('<0.001', '12', '')
+    """
+    if isinstance(v, str):
+        return v
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if digits is None:
+        return _exact(v)
+    out = _rounded(col, v, digits, scale)
+    return out.replace(".", decimal) if decimal != "." and _NUMERIC_TEXT.match(out) else out
+
+
 def format_table(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Protected,
     lang: Lang = "en",
-    digits: int = 3,
+    digits: int | None = 3,
     threshold: int | None = None,
     *,
     labels: bool = True,
@@ -193,24 +155,28 @@ def format_table(
     codebook: Codebook | None = None,
     count_cols: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Format a tidy result frame for publication (suppress, round, label).
+    """Format a tidy result frame for output (protect, round, label).
 
     Parameters
     ----------
-    df : DataFrame
-        Any tidy result of the package (not modified).
+    df : DataFrame or Protected
+        Any tidy result of the package (not modified), or a table already protected by
+        :func:`reintegratie_stats.disclosure.protect` (then ``threshold`` and ``count_cols``
+        are those it was protected with).
     lang : {"en", "nl"}
         Language of labels.
-    digits : int
-        Decimals for statistics (counts are integers, p-values 3 decimals or ``<0.001``).
+    digits : int or None
+        Decimals for statistics (counts are integers, p-values 3 decimals or ``<0.001``);
+        None: the exact CSV text (:func:`format_value`).
     threshold : int, optional
-        Disclosure threshold; default ``codebook.disclosure_threshold``; ``0`` switches
-        suppression off (for internal use only, never for published output).
+        Disclosure threshold; default the codebook's (:func:`~reintegratie_stats.disclosure.
+        default_threshold`); ``0`` switches suppression off (internal use only, never for
+        published output).
     labels : bool
         Replace codes and headers by labels (False keeps the canonical names).
     percent : bool
-        Show shares (``rate*``, ``share*``, ``gap`` and their ``ci_low``/``ci_high``, never an
-        odds-ratio interval) as percentages with ``pct_digits`` decimals.
+        Show shares (``result_columns.yaml`` kind ``percent`` and their ``ci_low``/``ci_high``,
+        never an odds-ratio interval) as percentages with ``pct_digits`` decimals.
     pct_digits : int
         Decimals of percentages (``percent=True``).
     decimal : str, optional
@@ -218,22 +184,20 @@ def format_table(
     codebook : Codebook, optional
     count_cols : list of str, optional
         Count columns when they do not follow the naming convention (see
-        :mod:`~reintegratie_stats.reporting.disclosure`).
+        :mod:`reintegratie_stats.disclosure`).
 
     Returns
     -------
     DataFrame
-        All cells are strings, columns in the input order; ``attrs["n_suppressed"]`` holds the
-        number of masked cells and ``attrs["threshold"]`` the threshold used.
+        All cells are strings, columns in the input order; ``attrs`` holds ``n_suppressed``,
+        ``threshold``, ``lang``, ``columns`` (canonical names) and ``numeric`` (per column).
     """
-    _check_lang(lang)
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"format_table needs a DataFrame, got {type(df).__name__}")
+    check_lang(lang)
     cb = codebook or load_codebook()
-    thr = cb.disclosure_threshold if threshold is None else int(threshold)
-    sup, n_sup = suppress_small_cells(df, count_cols=count_cols, threshold=thr)
-    dec = decimal if decimal is not None else ("," if lang == "nl" else ".")
-    pct = _percent_columns(df) if percent else set()
+    prot = protect(df, threshold, count_cols)
+    sup = prot.frame
+    dec = decimal if decimal is not None else ("," if lang == "nl" and digits is not None else ".")
+    pct = _percent_columns(list(sup.columns)) if percent and digits is not None else set()
     out = pd.DataFrame(index=range(len(sup)))
     headers = []
     row_vars = sup["variable"].tolist() if "variable" in sup.columns else None
@@ -248,39 +212,52 @@ def format_table(
         elif labels and not is_count_column(c):
             vals = [
                 value_label(str(c), v, lang, cb)
-                if not _is_number(v) or str(c) in cb["prisoners"]
+                if not is_number(v) or str(c) in cb["prisoners"]
                 else v
                 for v in vals
             ]
         scale, dg = (100.0, pct_digits) if c in pct else (1.0, digits)
-        out[str(c)] = [_fmt_number(str(c), v, dg, dec, scale) for v in vals]
+        out[str(c)] = [format_value(str(c), v, dg, dec, scale) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
         if c in pct:
             headers[-1] += " (%)"
     out.columns = headers
-    out.attrs = {"n_suppressed": n_sup, "threshold": thr, "lang": lang}
+    out.attrs = {
+        "n_suppressed": prot.n_suppressed,
+        "threshold": prot.threshold,
+        "lang": lang,
+        "columns": [str(c) for c in sup.columns],
+        "numeric": list(prot.numeric),
+    }
     return out
+
+
+def publish_table(
+    df: pd.DataFrame | Protected, threshold: int | None = None, count_cols: list[str] | None = None
+) -> pd.DataFrame:
+    """The table as it may leave the package: protected, canonical names, exact CSV text."""
+    return format_table(df, "en", None, threshold, labels=False, count_cols=count_cols).astype(
+        object
+    )
+
+
+def to_csv(
+    df: pd.DataFrame | Protected, threshold: int | None = None, count_cols: list[str] | None = None
+) -> str:
+    """CSV text of :func:`publish_table` (``\\n`` line ends, no index): the report's files."""
+    return publish_table(df, threshold, count_cols).to_csv(index=False, lineterminator="\n")
 
 
 def _note(ft: pd.DataFrame, cb: Codebook) -> str | None:
     if ft.attrs.get("n_suppressed", 0) > 0:
-        return _labels(cb)["notes"]["suppressed"][ft.attrs["lang"]].format(
+        return result_columns(cb)["notes"]["suppressed"][ft.attrs["lang"]].format(
             threshold=ft.attrs["threshold"]
         )
     return None
 
 
-def _align(df: pd.DataFrame, ft: pd.DataFrame) -> list[str]:
-    return [
-        "r"
-        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-        else "l"
-        for c in df.columns
-    ]
-
-
 def to_markdown(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Protected,
     lang: Lang = "en",
     digits: int = 3,
     threshold: int | None = None,
@@ -296,12 +273,11 @@ def to_markdown(
     cb = codebook or load_codebook()
     ft = format_table(df, lang, digits, threshold, codebook=cb, **fmt)
     esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
-    align = _align(df, ft)
     lines = []
     if caption:
         lines += [f"**{caption}**", ""]
     lines.append("| " + " | ".join(esc(h) for h in ft.columns) + " |")
-    lines.append("| " + " | ".join("---:" if a == "r" else "---" for a in align) + " |")
+    lines.append("| " + " | ".join("---:" if a else "---" for a in ft.attrs["numeric"]) + " |")
     for row in ft.itertuples(index=False):
         lines.append("| " + " | ".join(esc(v) for v in row) + " |")
     note = _note(ft, cb)
@@ -311,7 +287,7 @@ def to_markdown(
 
 
 def to_html(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Protected,
     lang: Lang = "en",
     digits: int = 3,
     threshold: int | None = None,
@@ -319,30 +295,40 @@ def to_html(
     caption: str | None = None,
     codebook: Codebook | None = None,
     css_class: str = "rs-table",
+    note: bool = True,
     **fmt: Any,
 ) -> str:
-    """Render ``df`` as an HTML ``<table>`` (escaped; via :func:`format_table`, which gets ``fmt``)."""
+    """Render ``df`` as an HTML ``<table>`` (escaped; via :func:`format_table`, which gets ``fmt``).
+
+    Each header cell carries ``data-col`` with the canonical column name; numeric cells have
+    ``class="num"``. ``note=False`` leaves out the footnote on suppressed cells (the report
+    states the rule once per page).
+    """
     cb = codebook or load_codebook()
     ft = format_table(df, lang, digits, threshold, codebook=cb, **fmt)
-    align = _align(df, ft)
     e = html.escape
     parts = [f'<table class="{e(css_class)}">']
     if caption:
         parts.append(f"<caption>{e(caption)}</caption>")
     parts.append(
-        "<thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in ft.columns) + "</tr></thead>"
+        "<thead><tr>"
+        + "".join(
+            f'<th data-col="{e(c)}">{e(str(h))}</th>'
+            for c, h in zip(ft.attrs["columns"], ft.columns, strict=True)
+        )
+        + "</tr></thead>"
     )
     parts.append("<tbody>")
     for row in ft.itertuples(index=False):
         cells = "".join(
-            f'<td class="num">{e(str(v))}</td>' if a == "r" else f"<td>{e(str(v))}</td>"
-            for v, a in zip(row, align, strict=True)
+            f'<td class="num">{e(str(v))}</td>' if num else f"<td>{e(str(v))}</td>"
+            for v, num in zip(row, ft.attrs["numeric"], strict=True)
         )
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</tbody>")
-    note = _note(ft, cb)
-    if note:
-        parts.append(f'<tfoot><tr><td colspan="{len(ft.columns)}">{e(note)}</td></tr></tfoot>')
+    text = _note(ft, cb) if note else None
+    if text:
+        parts.append(f'<tfoot><tr><td colspan="{len(ft.columns)}">{e(text)}</td></tr></tfoot>')
     parts.append("</table>")
     return "\n".join(parts)
 
@@ -369,7 +355,7 @@ def _latex_escape(s: str) -> str:
 
 
 def to_latex(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Protected,
     lang: Lang = "en",
     digits: int = 3,
     threshold: int | None = None,
@@ -382,7 +368,7 @@ def to_latex(
     """Render ``df`` as a LaTeX ``table`` with a booktabs ``tabular`` (via :func:`format_table`, which gets ``fmt``)."""
     cb = codebook or load_codebook()
     ft = format_table(df, lang, digits, threshold, codebook=cb, **fmt)
-    align = "".join(_align(df, ft))
+    align = "".join("r" if a else "l" for a in ft.attrs["numeric"])
     lines = [r"\begin{table}[htbp]", r"\centering"]
     if caption:
         lines.append(rf"\caption{{{_latex_escape(caption)}}}")
@@ -394,8 +380,8 @@ def to_latex(
     for row in ft.itertuples(index=False):
         lines.append(" & ".join(_latex_escape(str(v)) for v in row) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
-    note = _note(ft, cb)
-    if note:
-        lines.append(rf"\par\smallskip{{\footnotesize {_latex_escape(note)}}}")
+    text = _note(ft, cb)
+    if text:
+        lines.append(rf"\par\smallskip{{\footnotesize {_latex_escape(text)}}}")
     lines.append(r"\end{table}")
     return "\n".join(lines)

@@ -1,14 +1,14 @@
-"""Writing a report run: suppressed CSV tables, PNG/SVG figures and the manifest.
+"""Writing a report run: protected CSV tables, PNG/SVG figures, the page and the manifest.
 
-Every table goes through :func:`publish_table` (THE suppression function, then a fixed text
-format) before it is written anywhere, so that the CSV files are byte-identical across runs
-on the same data and no count under the threshold is ever written.
+Every file goes through :func:`write_file`. Tables arrive already protected by the runner
+(:func:`reintegratie_stats.disclosure.protect`) and are written in the exact CSV text of
+:func:`~.tables.to_csv`, so the CSV files are byte-identical across runs on the same data and
+no count under the threshold is ever written.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import platform
 import subprocess
 import sys
@@ -17,10 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from ._suppress import suppress_small_cells
+from ..disclosure import Protected, mask_count
+from .tables import to_csv
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -30,16 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEPENDENCIES",
-    "EXTRA_COUNT_COLUMNS",
-    "count_columns",
-    "csv_text",
     "dependency_versions",
-    "flatten",
-    "format_cell",
-    "mask_count",
-    "publish_table",
+    "figure_bytes",
     "r_versions",
     "save_figure",
+    "write_file",
     "write_manifest",
     "write_tables",
 ]
@@ -60,108 +53,49 @@ DEPENDENCIES: tuple[str, ...] = (
 )
 
 
-def format_cell(v: Any) -> str:
-    """A cell as text: floats with 6 significant digits (so that the last bits of a
-    floating-point sum never change a file), integers as integers, missing as empty."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return ""
-    if isinstance(v, bool | np.bool_):
-        return "true" if v else "false"
-    if isinstance(v, int | np.integer):
-        return str(int(v))
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        if math.isnan(f):
-            return ""
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        s = f"{f:.6g}"
-        return "0" if s == "-0" else s
-    return str(v)
+def write_file(path: Path, data: str | bytes) -> Path:
+    """THE one place where the report writes a file into its output folder.
 
-
-#: Count columns outside the ``n``/``n_*``/``count*`` convention (model tables' ``nobs``).
-EXTRA_COUNT_COLUMNS: tuple[str, ...] = ("nobs",)
-
-
-def count_columns(df: pd.DataFrame, count_cols: list[str] | None = None) -> list[str]:
-    """The count columns of a (flattened) table: ``count_cols`` when given, else the
-    convention of the disclosure module (``n``, ``n_*``, ``count*``) plus ``nobs``."""
-    if count_cols is not None:
-        return list(count_cols)
-    return [
-        c
-        for c in df.columns
-        if c == "n" or str(c).startswith(("n_", "count")) or c in EXTRA_COUNT_COLUMNS
-    ]
-
-
-def publish_table(
-    df: pd.DataFrame, threshold: int, count_cols: list[str] | None = None
-) -> pd.DataFrame:
-    """The table as it may leave the package: small cells suppressed, every cell text.
-
-    Index levels are turned into columns first, so that nothing is hidden in the index.
+    Text is written as UTF-8. Every table, figure, page and manifest goes through here, so that
+    a policy for the output folder (e.g. atomic writes) has exactly one place to live.
     """
-    flat = flatten(df)
-    sup, _ = suppress_small_cells(
-        flat, count_cols=count_columns(flat, count_cols), threshold=threshold
-    )
-    return sup.apply(lambda col: col.map(format_cell)).astype(object)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
 
 
-def flatten(df: pd.DataFrame) -> pd.DataFrame:
-    """Index levels that carry information become columns; column names become text."""
-    flat = df.reset_index() if _has_meaningful_index(df) else df.reset_index(drop=True)
-    flat.columns = [str(c) for c in flat.columns]
-    return flat
+def write_tables(tables: dict[str, Protected], folder: Path) -> dict[str, Path]:
+    """Write each protected table as ``folder/<name>.csv`` (:func:`~.tables.to_csv`)."""
+    return {name: write_file(folder / f"{name}.csv", to_csv(p)) for name, p in tables.items()}
 
 
-def _has_meaningful_index(df: pd.DataFrame) -> bool:
-    idx = df.index
-    if isinstance(idx, pd.MultiIndex) or idx.name is not None:
-        return True
-    return not isinstance(idx, pd.RangeIndex) and not pd.api.types.is_integer_dtype(idx)
+def figure_bytes(fig: Figure) -> tuple[bytes, bytes]:
+    """PNG and SVG of ``fig``, reproducible (no date, fixed hash salt, text as paths).
 
-
-def csv_text(published: pd.DataFrame) -> str:
-    """CSV text of a published table (``\\n`` line ends, no index)."""
-    return published.to_csv(index=False, lineterminator="\n")
-
-
-def write_tables(
-    tables: dict[str, pd.DataFrame],
-    folder: Path,
-    threshold: int,
-    count_cols: dict[str, list[str]] | None = None,
-) -> dict[str, Path]:
-    """Write each table as ``folder/<name>.csv`` through :func:`publish_table`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, df in tables.items():
-        pub = publish_table(df, threshold, (count_cols or {}).get(name))
-        path = folder / f"{name}.csv"
-        path.write_text(csv_text(pub), encoding="utf-8")
-        paths[name] = path
-    return paths
-
-
-def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path, bytes]:
-    """Write ``name.png`` and ``name.svg`` (no date, fixed hash salt); return paths and PNG bytes."""
+    The tight bounding box is computed once and used for both formats, and each format is
+    rendered once (``bbox_inches="tight"`` would draw the figure twice per format).
+    """
     import io
 
     import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    folder.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    png = buf.getvalue()
-    png_path = folder / f"{name}.png"
-    png_path.write_bytes(png)
-    svg_path = folder / f"{name}.svg"
+    canvas = FigureCanvasAgg(fig)  # the backend is chosen here, where figures are saved
     with mpl.rc_context({"svg.hashsalt": "reintegratie-stats", "svg.fonttype": "path"}):
-        fig.savefig(svg_path, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return png_path, svg_path, png
+        bbox = fig.get_tightbbox(canvas.get_renderer()).padded(mpl.rcParams["savefig.pad_inches"])
+        png, svg = io.BytesIO(), io.BytesIO()
+        fig.savefig(png, format="png", dpi=100, bbox_inches=bbox, metadata={"Software": None})
+        fig.savefig(svg, format="svg", bbox_inches=bbox, metadata={"Date": None})
+    return png.getvalue(), svg.getvalue()
+
+
+def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path, bytes]:
+    """Write ``name.png`` and ``name.svg`` (:func:`figure_bytes`); return paths and PNG bytes."""
+    png, svg = figure_bytes(fig)
+    return write_file(folder / f"{name}.png", png), write_file(folder / f"{name}.svg", svg), png
 
 
 def dependency_versions() -> dict[str, str | None]:
@@ -186,17 +120,6 @@ def r_versions() -> dict[str, str | None]:
         return {"R": r, "lme4": lme4}
     except (OSError, subprocess.SubprocessError):
         return {"R": None, "lme4": None}
-
-
-def mask_count(n: int | None, threshold: int) -> int | str | None:
-    """A row count as it may be written: counts from 1 to threshold-1 become ``"<threshold"``.
-
-    Zero stays zero (no row left out reveals nothing about a person).
-    """
-    if n is None:
-        return None
-    n = int(n)
-    return f"<{threshold}" if 0 < n < threshold else n
 
 
 def write_manifest(
@@ -268,5 +191,5 @@ def write_manifest(
         "steps": steps,
         "files": files,
     }
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_file(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest

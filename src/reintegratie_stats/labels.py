@@ -1,0 +1,165 @@
+"""Labels of the codebook layer: headers, code labels and the report texts, in en or nl.
+
+Every word the package shows comes from ``data_schema/``: variable and concept labels from the
+codebook, result-column and result-code labels from ``result_columns.yaml``, and the texts of
+the report and its figures (captions, readings, headings, axis titles) from
+``report_texts_en.yaml`` / ``report_texts_nl.yaml`` (one file per language, the same keys).
+Figures and reporting both read labels here, so neither imports the other.
+
+Examples
+--------
+>>> column_label("rate", "nl")
+'Aandeel'
+>>> value_label("type", "probation", "en")
+'Probation service'
+>>> concept_text("professional_types", "casemanager", "en")  # mid-sentence
+'case manager'
+>>> text("page", "contents", "nl")
+'Inhoud'
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+
+from .schema import Codebook, load_codebook
+
+__all__ = [
+    "CONCEPT_COLUMNS",
+    "LANGS",
+    "VARIABLE_COLUMNS",
+    "check_lang",
+    "is_number",
+    "column_label",
+    "concept_text",
+    "report_texts",
+    "result_columns",
+    "text",
+    "value_label",
+]
+
+Lang = Literal["en", "nl"]
+#: Languages of the report texts (one ``report_texts_<lang>.yaml`` each).
+LANGS: tuple[str, ...] = ("en", "nl")
+
+#: Key columns whose values are concept codes, and the concepts.yaml group that labels them.
+CONCEPT_COLUMNS: dict[str, str] = {
+    "type": "professional_types",
+    "type_a": "professional_types",
+    "type_b": "professional_types",
+    "need": "domains",
+    "domain": "domains",
+    "regime": "regimes",
+    "phase": "phases",
+    "detention_length_band": "detention_length_bands",
+    "norm": "policy_norms",
+}
+#: Columns whose values are variable names of the prisoners table (labelled by variable label).
+VARIABLE_COLUMNS: tuple[str, ...] = ("variable", "outcome", "predictor")
+
+
+def check_lang(lang: str) -> None:
+    """Raise ``ValueError`` unless ``lang`` is one of :data:`LANGS`."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+
+
+@cache
+def _yaml(path: str) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def result_columns(codebook: Codebook | None = None) -> dict[str, Any]:
+    """``data_schema/result_columns.yaml`` (labels, column kinds, notes), read once."""
+    cb = codebook or load_codebook()
+    return _yaml(str(Path(cb.path) / "result_columns.yaml"))
+
+
+def report_texts(lang: str, codebook: Codebook | None = None) -> dict[str, Any]:
+    """``data_schema/report_texts_<lang>.yaml``, read once."""
+    check_lang(lang)
+    cb = codebook or load_codebook()
+    return _yaml(str(Path(cb.path) / f"report_texts_{lang}.yaml"))
+
+
+def text(section: str, key: str, lang: str, **fields: Any) -> str:
+    """The text ``section.key`` in ``lang``, with ``{fields}`` filled in.
+
+    Raises ``KeyError`` naming the file and key when the text is missing.
+    """
+    texts = report_texts(lang)
+    try:
+        template = texts[section][key]
+    except KeyError:
+        raise KeyError(f"report_texts_{lang}.yaml has no text {section}.{key}") from None
+    return str(template).format(**fields) if fields else str(template)
+
+
+def column_label(name: str, lang: Lang = "en", codebook: Codebook | None = None) -> str:
+    """Header for a result column: result-column label, else codebook variable label, else name."""
+    cb = codebook or load_codebook()
+    cols = result_columns(cb)["columns"]
+    if name in cols:
+        return cols[name][lang]
+    for t in cb.tables:
+        if name in cb.tables[t]:
+            return cb.tables[t][name].label(lang)
+    return str(name)
+
+
+def is_number(v: Any) -> bool:
+    """True for int and float values (numpy ones too), not for booleans."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _as_number(v: Any) -> Any:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return int(f) if f.is_integer() else f
+
+
+def value_label(
+    column: str, value: Any, lang: Lang = "en", codebook: Codebook | None = None
+) -> Any:
+    """Label of ``value`` in ``column`` (concept, variable name, value label or result code)."""
+    cb = codebook or load_codebook()
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return value
+    group = CONCEPT_COLUMNS.get(column)
+    if group is not None:
+        try:
+            return cb.concept_label(group, str(value), lang)
+        except KeyError:
+            pass
+    if column in VARIABLE_COLUMNS and isinstance(value, str) and value in cb["prisoners"]:
+        return cb["prisoners"][value].label(lang)
+    if column in cb["prisoners"]:
+        vl = cb["prisoners"][column].value_labels(lang)
+        for key in (value, _as_number(value), str(value)):
+            if key is not None and key in vl:
+                return vl[key]
+    vals = result_columns(cb)["values"]
+    if str(value) in vals and not is_number(value):
+        return vals[str(value)][lang]
+    return value
+
+
+def concept_text(group: str, key: Any, lang: Lang = "en") -> str:
+    """A concept label for use inside a sentence (English professional types lower-cased).
+
+    Unknown codes come back as they are.
+    """
+    try:
+        label = load_codebook().concept_label(group, str(key), lang)
+    except KeyError:
+        return str(key)
+    if group == "professional_types" and lang == "en":
+        return label[:1].lower() + label[1:]  # "the case manager", mid-sentence
+    return label

@@ -1,0 +1,274 @@
+"""The shape of the declarative report spec: :class:`Output` records grouped by :class:`Section`.
+
+Every published table or figure is one :class:`Output` record: its name (written once, in
+:mod:`.sections`), the call that computes it from its section's results, its caption key (in
+``report_texts_<lang>.yaml``, by default the name), its reading, an optional figure drawn from
+the table, and its column kinds (columns named like counts that are not counts of people). A
+:class:`Section` computes its results once (one analysis call) and lists its outputs;
+:meth:`Section.step` turns it into a runner :class:`~.runner.Step`. The runner then computes ->
+protects -> writes -> renders; nothing here formats or suppresses.
+
+Examples
+--------
+>>> import pandas as pd
+>>> sec = Section(
+...     "demo", "data",
+...     compute=lambda ctx: {"t": pd.DataFrame({"n": [40, 3], "rate": [0.5, 0.2]})},
+...     outputs=(table("demo_rates", lambda r, ctx: r["t"],
+...                    reading=lambda t, r, ctx: f"{len(ctx.visible(t))} visible row(s)"),),
+... )
+>>> from .runner import ReportContext
+>>> out = sec.run(ReportContext(inputs=None, threshold=10))
+>>> list(out.tables), out.readings["demo_rates"], out.rows_used
+(['demo_rates'], '1 visible row(s)', 40)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..disclosure import count_columns
+from ..labels import LANGS, text
+from .runner import ReportContext, Step, StepOutput
+from .tables import format_value
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "Output",
+    "Section",
+    "figure",
+    "generic_reading",
+    "pct",
+    "rows_from_tables",
+    "steps_of",
+    "table",
+]
+
+#: compute(results, ctx) -> DataFrame / Figure, or None when the output does not apply.
+Compute = Callable[[Any, ReportContext], Any]
+#: reading(value, results, ctx) -> the fields of the output's own text ``readings.<name>``
+#: (a dict), another text (a str), or None for :func:`generic_reading`.
+Reading = Callable[[Any, Any, ReportContext], "dict[str, Any] | str | None"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One published output of the report (see the module docstring)."""
+
+    name: str
+    kind: Literal["table", "figure"]
+    compute: Compute
+    reading: Reading | None = None
+    caption: str | None = None
+    figure: Callable[[pd.DataFrame, ReportContext], Figure | None] | None = None
+    not_counts: tuple[str, ...] = ()
+
+    @property
+    def caption_key(self) -> str:
+        return self.caption or self.name
+
+
+def table(
+    name: str,
+    compute: Compute,
+    reading: Reading | None = None,
+    *,
+    caption: str | None = None,
+    figure: Callable[[pd.DataFrame, ReportContext], Figure | None] | None = None,
+    not_counts: tuple[str, ...] = (),
+) -> Output:
+    """A table record; ``figure(table, ctx)`` draws a figure of the same name from it.
+
+    ``not_counts``: columns named like counts (``n_items``) that do not count people, so the
+    disclosure rules leave them alone.
+    """
+    return Output(name, "table", compute, reading, caption, figure, tuple(not_counts))
+
+
+def figure(
+    name: str, compute: Compute, reading: Reading | None = None, *, caption: str | None = None
+) -> Output:
+    """A figure record drawn from the section's results."""
+    return Output(name, "figure", compute, reading, caption)
+
+
+def pct(x: float | None) -> str:
+    """A share as a whole percentage for a reading (``"–"`` when missing), by the formatter.
+
+    >>> pct(0.4412), pct(float("nan"))
+    ('44%', '–')
+    """
+    if x is None or not np.isfinite(x):
+        return "–"
+    return format_value("share", float(x), 0, scale=100.0) + "%"
+
+
+def generic_reading(df: pd.DataFrame, ctx: ReportContext) -> str:
+    """A one-line reading for a model table: how many estimates differ from zero (groups
+    below the threshold left out)."""
+    vis = ctx.visible(df)
+    if {"estimate", "p_value"} <= set(vis.columns):
+        base = vis[vis["term"] != "Intercept"] if "term" in vis.columns else vis
+        k = int((pd.to_numeric(base["p_value"], errors="coerce") < 0.05).sum())
+        return ctx.text("generic_estimates", k=k, n=len(base))
+    return ctx.text("generic_rows", n=len(df))
+
+
+def _max_col(frames: tuple[pd.DataFrame, ...], col: str) -> int | None:
+    vals = [pd.to_numeric(f[col], errors="coerce").max() for f in frames if col in f.columns]
+    vals = [int(v) for v in vals if pd.notna(v)]
+    return max(vals) if vals else None
+
+
+def _rows(*frames: pd.DataFrame) -> tuple[int | None, dict[str, int]]:
+    """Rows used and excluded, from the conventions of the analysis modules.
+
+    ``attrs["n_rows"]`` and ``attrs["n_excluded"]`` (rows outside every group, by reason);
+    otherwise the largest ``n`` of the tables. Per-estimate exclusions (``n_missing``,
+    ``n_excluded`` columns) are reported as the largest over the estimates, since each
+    estimate leaves out its own rows.
+    """
+    n_rows = None
+    excluded: dict[str, int] = {}
+    for f in frames:
+        a = getattr(f, "attrs", {}) or {}
+        if "n_rows" in a:
+            n_rows = max(n_rows or 0, int(a["n_rows"]))
+        for k, v in (a.get("n_excluded") or {}).items():
+            excluded[str(k)] = max(excluded.get(str(k), 0), int(v))
+    used = None if n_rows is None else n_rows - sum(excluded.values())
+    if used is None:
+        used = _max_col(frames, "n")
+    for col, reason in (
+        ("n_missing", "missing answer (largest over estimates)"),
+        ("n_excluded", "excluded by the model (largest over models)"),
+    ):
+        m = _max_col(frames, col)
+        if m:
+            excluded[reason] = m
+    return used, excluded
+
+
+def rows_from_tables(tables: list[pd.DataFrame]) -> tuple[int | None, dict[str, int]]:
+    """Default row accounting: rows used from the first table, exclusions over all tables."""
+    if not tables:
+        return None, {}
+    return _rows(tables[0])[0], _rows(*tables)[1]
+
+
+def _caption(o: Output, lang: str) -> str:
+    try:
+        return text("captions", o.caption_key, lang)
+    except KeyError:  # a spec outside the report's texts (tests check the report's are all there)
+        return o.name
+
+
+@dataclass(frozen=True)
+class Section:
+    """A step of the report: one analysis call and the outputs made from its results.
+
+    Parameters
+    ----------
+    name : str
+        Step name (``--step``); its title is ``steps.<name>`` in the texts.
+    chapter : str
+        One of :data:`~.runner.CHAPTERS`.
+    compute : callable
+        ``compute(ctx) -> results`` (any object; usually a dict of tidy frames).
+    outputs : tuple of Output
+        In report order.
+    rows : callable, optional
+        ``rows(results, tables) -> (rows_used, rows_excluded)``; default
+        :func:`rows_from_tables`.
+    notes : callable, optional
+        ``notes(results, ctx) -> list of str`` (e.g. convergence messages).
+    prefetch : callable, optional
+        ``prefetch(ctx)``: start the section's long analysis in the background before the
+        report's first section runs (:meth:`~.runner.ReportContext.start`).
+    """
+
+    name: str
+    chapter: str
+    compute: Callable[[ReportContext], Any]
+    outputs: tuple[Output, ...]
+    rows: Callable[[Any, list[pd.DataFrame]], tuple[int | None, dict[str, int]]] | None = None
+    notes: Callable[[Any, ReportContext], list[str]] | None = None
+    prefetch: Callable[[ReportContext], None] | None = None
+
+    def run(self, ctx: ReportContext) -> StepOutput:
+        """Compute the results once, then every output, its reading and its caption."""
+        res = self.compute(ctx)
+        out = StepOutput()
+        for o in self.outputs:
+            value = o.compute(res, ctx)
+            if value is None:
+                continue  # the output does not apply to these data (e.g. a model not fitted)
+            if o.kind == "table":
+                out.tables[o.name] = value
+                if o.not_counts:
+                    out.count_cols[o.name] = [
+                        c for c in count_columns(value) if c not in o.not_counts
+                    ]
+                if o.figure is not None:
+                    fig = _draw(o.name, o.figure, value, ctx)
+                    if fig is not None:
+                        out.figures[o.name] = fig
+            else:
+                out.figures[o.name] = value
+            reading = o.reading(value, res, ctx) if o.reading is not None else None
+            if isinstance(reading, dict):  # the fields of this output's own reading text
+                reading = text("readings", o.name, ctx.lang, **reading)
+            if reading is None and o.kind == "table":
+                reading = generic_reading(value, ctx)
+            out.readings[o.name] = reading or ""
+            out.captions[o.name] = _caption(o, ctx.lang)
+        tables = list(out.tables.values())
+        out.rows_used, out.rows_excluded = (
+            self.rows(res, tables) if self.rows is not None else rows_from_tables(tables)
+        )
+        if self.notes is not None:
+            out.notes = list(self.notes(res, ctx))
+        return out
+
+    def step(self) -> Step:
+        """This section as a runner step (title in every language of the texts)."""
+        title = {lang: text("steps", self.name, lang) for lang in LANGS}
+        return Step(self.name, self.chapter, title, self.run, self.prefetch)
+
+
+def _draw(name: str, make: Callable[..., Any], *args: Any) -> Any:
+    """A figure, or None with a :class:`~reintegratie_stats.figures.FigureWarning`: a figure
+    that cannot be drawn (an edge case in the data, a matplotlib refusal) never takes the
+    tables of its step down with it."""
+    from ..figures import FigureWarning
+
+    try:
+        return make(*args)
+    except Exception as exc:  # a figure is never worth a step's tables
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        warnings.warn(f"figure {name} not drawn: {reason}", FigureWarning, stacklevel=2)
+        return None
+
+
+def steps_of(sections: tuple[Section, ...]) -> dict[str, Step]:
+    """The step registry of ``sections`` (report order = their order); names must be unique."""
+    steps: dict[str, Step] = {}
+    seen: set[str] = set()
+    for sec in sections:
+        if sec.name in steps:
+            raise ValueError(f"section {sec.name!r} is listed twice")
+        for o in sec.outputs:
+            key = f"{o.kind}:{o.name}"
+            if key in seen:
+                raise ValueError(f"{o.kind} {o.name!r} is listed twice in the report spec")
+            seen.add(key)
+        steps[sec.name] = sec.step()
+    return steps

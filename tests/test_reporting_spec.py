@@ -1,0 +1,242 @@
+"""The report spec (reporting/sections.py, reporting/spec.py) and the presentation layer's shape:
+every published name written once, texts in YAML per language, options resolved once."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from reintegratie_stats.labels import LANGS, report_texts
+from reintegratie_stats.reporting.runner import CHAPTERS, ReportContext
+from reintegratie_stats.reporting.sections import CH5_PREPAREDNESS, SECTIONS, STEPS
+from reintegratie_stats.reporting.spec import Section, figure, table
+from reintegratie_stats.schema import load_codebook
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "reintegratie_stats"
+PRESENTATION = [*(SRC / "reporting").glob("*.py"), *(SRC / "figures").glob("*.py")]
+OUTPUTS = [(o.kind, o.name) for sec in SECTIONS for o in sec.outputs]
+
+
+def test_every_published_name_is_written_once_in_the_code():
+    """In the presentation layer and the CLI (analysis functions may name their own results
+    alike, e.g. ``bivariate.chapter3_results()["family_by_children"]``)."""
+    sources = {p: p.read_text(encoding="utf-8") for p in [*PRESENTATION, SRC / "cli.py"]}
+    names = sorted({name for _, name in OUTPUTS})
+    assert len(names) >= 40  # the whole report, not a part
+    for name in names:
+        hits = [
+            (p.relative_to(SRC), m.start())
+            for p, text in sources.items()
+            for m in re.finditer(rf"[\"']{re.escape(name)}[\"']", text)
+        ]
+        # a section (step) may share its name with its main table: a different namespace
+        expected = 2 if name in STEPS else 1
+        assert len(hits) == expected, f"{name!r} is written {len(hits)} times: {hits}"
+        assert {str(h[0]) for h in hits} == {"reporting/sections.py"}
+
+
+def test_spec_covers_the_committed_reference_report():
+    ref = Path(__file__).resolve().parents[1] / "reports" / "synthetic"
+    if not (ref / "tables").is_dir():
+        pytest.skip("no reference report")
+    tables = {p.stem for p in (ref / "tables").glob("*.csv")}
+    figures = {p.stem for p in (ref / "figures").glob("*.png")}
+    assert tables == {n for k, n in OUTPUTS if k == "table"}
+    # a table with a figure of its own publishes both under one name
+    drawn = {o.name for sec in SECTIONS for o in sec.outputs if o.figure is not None}
+    assert figures == {n for k, n in OUTPUTS if k == "figure"} | drawn
+
+
+def test_no_private_name_is_imported_across_modules_in_the_presentation_layer():
+    bad = []
+    for path in PRESENTATION:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                bad += [
+                    f"{path.name}: {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.endswith("__")
+                ]
+                if node.module and any(part.startswith("_") for part in node.module.split(".")):
+                    bad.append(f"{path.name}: from {node.module}")
+    assert bad == []
+
+
+def test_figures_choose_no_backend_and_need_no_pyplot():
+    for path in (SRC / "figures").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "matplotlib.use(" not in text and "import matplotlib.pyplot" not in text, path.name
+    code = (
+        "import sys; import reintegratie_stats.figures.descriptives, "
+        "reintegratie_stats.figures.bivariate, reintegratie_stats.figures.multilevel, "
+        "reintegratie_stats.figures.multivariate; import matplotlib; "
+        "print('matplotlib.pyplot' in sys.modules, matplotlib.get_backend() != '')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split()[0] == "False"
+
+
+def test_figures_do_not_import_reporting():
+    for path in (SRC / "figures").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        mods = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not [m for m in mods if "reporting" in m], path.name
+
+
+def _fields(template: str) -> set[str]:
+    return set(re.findall(r"\{(\w+)\}", template))
+
+
+def test_texts_have_the_same_keys_and_fields_in_every_language():
+    en = report_texts("en")
+    for lang in LANGS:
+        other = report_texts(lang)
+        assert other.keys() == en.keys(), lang
+        for section, texts in en.items():
+            if not isinstance(texts, dict):
+                continue
+            assert texts.keys() == other[section].keys(), f"{lang}: {section}"
+            for key, value in texts.items():
+                assert _fields(str(value)) == _fields(str(other[section][key])), (
+                    f"{lang}: {section}.{key}"
+                )
+
+
+def test_every_output_step_and_chapter_has_its_texts():
+    for lang in LANGS:
+        texts = report_texts(lang)
+        for sec in SECTIONS:
+            assert sec.name in texts["steps"], (lang, sec.name)
+            assert sec.chapter in CHAPTERS
+            for o in sec.outputs:
+                assert o.caption_key in texts["captions"], (lang, o.name)
+        assert set(CHAPTERS) == set(texts["chapters"])
+    # nothing in the texts that the spec no longer publishes
+    assert set(report_texts("en")["captions"]) == {
+        o.caption_key for s in SECTIONS for o in s.outputs
+    }
+    assert set(report_texts("en")["steps"]) == set(STEPS)
+
+
+def test_no_en_nl_pairs_left_in_the_presentation_code():
+    for path in PRESENTATION:
+        text = path.read_text(encoding="utf-8")
+        assert '"nl":' not in text and "_say(" not in text, path.name
+
+
+def test_threshold_and_seed_have_one_home():
+    runner = (SRC / "reporting" / "runner.py").read_text(encoding="utf-8")
+    assert not re.search(r"\b10\b", runner)
+    concepts = yaml.safe_load((load_codebook().path / "concepts.yaml").read_text(encoding="utf-8"))
+    assert ReportContext(inputs=None).threshold == concepts["disclosure_threshold"]
+    homes = [p.name for p in PRESENTATION if re.search(r"\b2019\b", p.read_text(encoding="utf-8"))]
+    assert homes == ["inputs.py"]
+
+
+def test_a_chapter5_result_outside_the_spec_is_named_not_dropped():
+    ctx = ReportContext(inputs=None)
+    notes = CH5_PREPAREDNESS.notes({"ols": pd.DataFrame(), "mystery": pd.DataFrame()}, ctx)
+    assert notes == ["chapter5 result 'mystery' is not in the report spec"]
+    assert CH5_PREPAREDNESS.notes({"ols": pd.DataFrame(), "family": pd.DataFrame()}, ctx) == []
+
+
+def test_section_skips_outputs_that_do_not_apply_and_reads_generically():
+    est = pd.DataFrame(
+        {
+            "term": ["Intercept", "x", "z"],
+            "estimate": [1.0, 0.5, 0.1],
+            "p_value": [0.001, 0.01, 0.5],
+            "n": [40, 40, 40],
+        }
+    )
+    sec = Section(
+        "toy",
+        "data",
+        lambda ctx: {"est": est},
+        (
+            table("toy_est", lambda r, ctx: r["est"]),
+            table("toy_absent", lambda r, ctx: r.get("absent")),
+            figure("toy_fig", lambda r, ctx: None),
+        ),
+    )
+    out = sec.run(ReportContext(inputs=None, threshold=10))
+    assert list(out.tables) == ["toy_est"] and out.figures == {}
+    assert out.readings["toy_est"] == "1 of 2 estimates differ significantly from zero (p < 0.05)."
+    assert out.captions["toy_est"] == "toy_est" and out.rows_used == 40
+    nl = sec.run(ReportContext(inputs=None, threshold=50, lang="nl"))
+    assert nl.readings["toy_est"] == "0 van 0 schattingen wijken significant af van nul (p < 0,05)."
+
+
+def test_build_report_resolves_the_options_once_and_seeds_chapter5(tmp_path, monkeypatch):
+    import reintegratie_stats.multivariate as MV
+    import reintegratie_stats.reporting.report as R
+    from reintegratie_stats.reporting.report import build_report
+
+    monkeypatch.setattr(R, "WORKERS", 0)  # chapter 5 in this process, where the fake records
+    seen = {}
+
+    def fake_chapter5(prisoners, **kw):
+        seen.update(kw)
+        return {"problems": pd.DataFrame(columns=["part", "outcome", "message"])}
+
+    monkeypatch.setattr(MV, "chapter5", fake_chapter5)
+    run = build_report(
+        out=tmp_path / "r",
+        seed=7,
+        lang="nl",
+        threshold=25,
+        steps=["ch5_preparedness"],
+        console=None,
+    )
+    assert run.ok, run.failed
+    assert seen == {"mixed_backend": "native", "seed": 7}
+    man = run.manifest
+    assert (man["seed"], man["lang"], man["disclosure_threshold"]) == (7, "nl", 25)
+    assert run.results[0].output.readings["ch5_problems"] == (
+        "Elk model van het hoofdstuk kon worden geschat."
+    )
+
+
+def _warns_and_doubles(x):
+    import warnings
+
+    warnings.warn("tiny cell", UserWarning, stacklevel=1)
+    return 2 * x
+
+
+def test_background_work_is_awaited_once_and_its_warnings_surface_in_the_step():
+    import multiprocessing
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    with pool:
+        ctx = ReportContext(inputs=None, executor=pool)
+        ctx.start("k", _warns_and_doubles, 21)
+        ctx.start("k", _warns_and_doubles, 0)  # started once
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert ctx.cached("k", lambda: -1) == 42
+        assert [str(w.message) for w in caught] == ["tiny cell"]
+        assert ctx.cached("k", lambda: -1) == 42
+    # without an executor nothing starts: the value is computed on first use
+    plain = ReportContext(inputs=None)
+    plain.start("k", _warns_and_doubles, 21)
+    assert plain.cached("k", lambda: 7) == 7
+
+
+def test_chapter5_is_started_in_the_background_by_both_sections_that_use_it():
+    from reintegratie_stats.reporting.sections import FAMILY_PREPAREDNESS
+
+    assert CH5_PREPAREDNESS.prefetch is not None
+    assert FAMILY_PREPAREDNESS.prefetch is CH5_PREPAREDNESS.prefetch
+    assert STEPS["ch5_preparedness"].prefetch is CH5_PREPAREDNESS.prefetch
