@@ -7,6 +7,8 @@ supports, is documented in ``docs/synthetic_twin.md``.
 - :func:`generate` draws the three canonical tables plus ``truth`` (every true parameter);
 - :func:`load_example` returns the default twin (seed 2019, cached);
 - :func:`write_twin` writes ``institutions/prisoners/professionals.<ext>`` and ``truth.json``;
+- :func:`set_parameters` / :func:`get_parameter` override / read a named truth parameter
+  (dotted path) for power and sensitivity studies;
 - :func:`contact_design`, :func:`preparedness_design`, :func:`institution_covariates` build
   the design matrices whose columns are the term names in ``truth``.
 
@@ -28,6 +30,7 @@ from .design import (
 )
 from .generate import GENERATOR_VERSION, SynthData, generate
 from .missing import MARRule, MissingSpec
+from .override import get_parameter, set_parameters
 from .params import CONTACT_TERMS, SynthParams
 
 __all__ = [
@@ -40,9 +43,11 @@ __all__ = [
     "contact_design",
     "family_contact",
     "generate",
+    "get_parameter",
     "institution_covariates",
     "load_example",
     "preparedness_design",
     "preparedness_terms",
+    "set_parameters",
     "write_twin",
 ]
