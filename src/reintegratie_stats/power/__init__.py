@@ -12,7 +12,8 @@ fitted by the native GLMM in milliseconds, with the calibrated Wald test
 - :data:`EFFECTS` -- the named effects (parameter, natural unit, null, analysis, term);
 - :data:`ANALYSES` -- the chapters' models; :class:`WaldTest` -- the default test;
 - :func:`power` -- the tidy power table with Monte Carlo CIs, the type-I rate at the null and
-  the minimal detectable effect (:class:`PowerResult`).
+  the minimal detectable effect (:class:`PowerResult`);
+- :func:`simulated_frames` -- the simulated analysis frames, to refit them elsewhere (R).
 
 Examples
 --------
@@ -32,6 +33,7 @@ from .simulate import (
     power,
     sim_seed,
     simulate,
+    simulated_frames,
 )
 
 __all__ = [
@@ -48,5 +50,6 @@ __all__ = [
     "power",
     "sim_seed",
     "simulate",
+    "simulated_frames",
     "size_grid",
 ]

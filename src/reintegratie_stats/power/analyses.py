@@ -60,6 +60,10 @@ class Analysis:
     prepare : callable
         ``SynthData -> DataFrame`` with the outcome, the predictors and ``institution_id``.
     description : str
+    blocks : {"all", "family"}
+        What the simulation draws: the whole twin (``synth.generate``) or only the
+        institutions, registration and family blocks (``synth.draw_family``: the same values,
+        about a fifth of the time; ``professionals`` is then empty).
     """
 
     name: str
@@ -68,6 +72,7 @@ class Analysis:
     predictors: tuple[str, ...]
     prepare: Callable[[SynthData], pd.DataFrame]
     description: str = ""
+    blocks: Literal["all", "family"] = "all"
 
     def formula(self, frame: pd.DataFrame | None = None, keep: Sequence[str] = ()) -> str:
         """The model formula; with ``frame``, predictors constant in it are left out.
@@ -190,13 +195,24 @@ def _controls(prisoners: pd.DataFrame) -> pd.DataFrame:
 
 def _family_frame(data: SynthData, outcome: str) -> pd.DataFrame:
     facilities = list(load_codebook().family_facilities)
-    parents = data.prisoners[data.prisoners["has_children"] == 1]
+    parents = data.prisoners.loc[data.prisoners["has_children"] == 1, list(_FAMILY_SOURCE)]
     out = _controls(parents)
+    # the outcome as multilevel.family_outcomes codes it (any visit = visits > 0)
     out[outcome] = family_outcomes(parents)[outcome].astype(float)
     inst = data.institutions.set_index(GROUP)[facilities].astype(float)
     out = out.join(inst, on=GROUP)
     out = out.dropna()
     return _standardise(out, [*CONTROLS, *facilities])
+
+
+_FAMILY_SOURCE = (
+    GROUP,
+    "sex",
+    *CONTROLS[1:],
+    "visits_children",
+    "video_calls_month",
+    "parent_child_day",
+)
 
 
 def family_child_visits(data: SynthData) -> pd.DataFrame:
@@ -245,6 +261,7 @@ ANALYSES: dict[str, Analysis] = {
             family_child_visits,
             "chapter 4 (family): parents; any visit by their children last month on the six "
             "family facilities and the individual controls, random institution intercept",
+            blocks="family",
         ),
         Analysis(
             "family_parent_child_day",
@@ -254,6 +271,7 @@ ANALYSES: dict[str, Analysis] = {
             family_parent_child_day,
             "chapter 4 (family): parents; parent-child day on the six family facilities and the "
             "individual controls, random institution intercept",
+            blocks="family",
         ),
         Analysis(
             "probation_facilitation",

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,17 +27,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..synth import GENERATOR_VERSION, SynthParams, generate, set_parameters
+from ..synth import GENERATOR_VERSION, SynthData, SynthParams, draw_family, generate, set_parameters
 from .analyses import ANALYSES, Analysis, PowerTest, WaldTest, _check_term
 from .design import EFFECTS, Design, Effect
 
 __all__ = [
     "PowerResult",
     "clopper_pearson",
+    "draw",
     "minimal_detectable_effect",
     "power",
     "sim_seed",
     "simulate",
+    "simulated_frames",
 ]
 
 #: Bumped when the cached per-simulation rows would mean something else.
@@ -123,19 +125,27 @@ class _Point:
         return hashlib.sha256(blob).hexdigest()[:20]
 
 
+def draw(analysis: Analysis, seed: int, design: Design, params: SynthParams) -> SynthData:
+    """The twin one simulation fits: whole, or only the blocks the analysis reads."""
+    if analysis.blocks == "family":
+        inst, pris = draw_family(seed, design.total_prisoners, design.n_institutions, params)
+        return SynthData(inst, pris, pd.DataFrame(), {})
+    return generate(
+        seed=seed,
+        n_prisoners=design.total_prisoners,
+        n_institutions=design.n_institutions,
+        n_professionals=design.professionals,
+        params=params,
+    )
+
+
 def _one(point: _Point, params: SynthParams, sim: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     s = sim_seed(point.seed, sim)
     d = point.design
     row: dict[str, Any] = {"sim": sim, "seed": s, "error": ""}
     try:
-        data = generate(
-            seed=s,
-            n_prisoners=d.total_prisoners,
-            n_institutions=d.n_institutions,
-            n_professionals=d.professionals,
-            params=params,
-        )
+        data = draw(point.analysis, s, d, params)
         frame = point.analysis.prepare(data)
         row["nobs"] = len(frame)
         row["n_groups"] = int(frame["institution_id"].nunique())
@@ -149,8 +159,13 @@ def _one(point: _Point, params: SynthParams, sim: int) -> dict[str, Any]:
 
 
 def _run_chunk(point: _Point, sims: Sequence[int]) -> tuple[str, list[dict[str, Any]]]:
+    from threadpoolctl import threadpool_limits
+
     params = point.params()
-    return point.digest(), [_one(point, params, i) for i in sims]
+    # One BLAS thread per worker: the matrices are small (n x 11), and OpenBLAS threads
+    # competing for the cores make a 1850 x 11 SVD 50 times slower.
+    with threadpool_limits(1):
+        return point.digest(), [_one(point, params, i) for i in sims]
 
 
 def _cache_path(cache_dir: Path, point: _Point) -> Path:
@@ -418,6 +433,69 @@ class PowerResult:
         return minimal_detectable_effect(self.table, self.target, self.effect.null)
 
 
+def simulated_frames(
+    design: Design | None = None,
+    effect: str | Effect = "family_room_visit_ratio",
+    value: float | None = None,
+    *,
+    sims: Sequence[int] | int = 10,
+    analysis: str | Analysis | None = None,
+    seed: int = 2026,
+) -> pd.DataFrame:
+    """The analysis frames :func:`power` fits, stacked with a ``sim`` column.
+
+    For refitting the same simulated data elsewhere (an R loop of ``lme4::glmer``, as
+    ``simr::powerSim`` does; ``tests/reference/power_family_lme4.R``): simulation ``i`` is the
+    frame :func:`power` fits for simulation ``i`` with the same ``seed``.
+
+    Parameters
+    ----------
+    design, effect, analysis, seed
+        As :func:`power`.
+    value : float, optional
+        Effect value (default the twin's default).
+    sims : int or sequence of int
+        Simulation indices (an int ``k`` means ``range(k)``).
+
+    Returns
+    -------
+    DataFrame
+        ``sim``, ``seed`` and the analysis frame's columns.
+
+    Examples
+    --------
+    >>> f = simulated_frames(Design(n_institutions=6, n_prisoners=200), sims=2, value=1.5)
+    >>> sorted(set(f["sim"]))
+    [0, 1]
+    """
+    eff = _resolve_effect(effect)
+    an = _resolve_analysis(analysis, eff)
+    des = design or Design()
+    v = eff.default if value is None else float(value)
+    point = _Point(des, eff, v, an, WaldTest(), int(seed))
+    params = point.params()
+    idx = range(sims) if isinstance(sims, (int, np.integer)) else list(sims)
+    frames = []
+    for i in idx:
+        s = sim_seed(seed, i)
+        f = an.prepare(draw(an, s, des, params)).reset_index(drop=True)
+        f.insert(0, "seed", s)
+        f.insert(0, "sim", int(i))
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _resolve_analysis(analysis: str | Analysis | None, eff: Effect) -> Analysis:
+    if analysis is None:
+        analysis = eff.analysis
+    if isinstance(analysis, str):
+        if analysis not in ANALYSES:
+            raise ValueError(f"unknown analysis {analysis!r}; built in: {sorted(ANALYSES)}")
+        analysis = ANALYSES[analysis]
+    _check_term(analysis, eff.term)
+    return analysis
+
+
 def _resolve_effect(effect: str | Effect) -> Effect:
     if isinstance(effect, Effect):
         return effect
@@ -497,13 +575,7 @@ def power(
     eff = _resolve_effect(effect)
     if term is not None:
         eff = Effect(eff.parameter, eff.null, eff.unit, eff.analysis, term)
-    if analysis is None:
-        analysis = eff.analysis
-    if isinstance(analysis, str):
-        if analysis not in ANALYSES:
-            raise ValueError(f"unknown analysis {analysis!r}; built in: {sorted(ANALYSES)}")
-        analysis = ANALYSES[analysis]
-    _check_term(analysis, eff.term)
+    analysis = _resolve_analysis(analysis, eff)
     designs = (
         [Design()] if design is None else [design] if isinstance(design, Design) else list(design)
     )
@@ -532,7 +604,3 @@ def power(
     table = _summarise(sims, eff, alpha, level)
     info = {"n_jobs": n_jobs, "seed": int(seed), "test_refits_per_sim": getattr(test, "refits", 1)}
     return PowerResult(table, sims, eff, target, seconds, info)
-
-
-def _as_mapping(x: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(x or {})
