@@ -26,7 +26,7 @@ Examples
 
 from .analyses import ANALYSES, Analysis, PowerTest, WaldTest
 from .design import EFFECTS, Design, Effect, size_grid
-from .simulate import (
+from .simulation import (
     PowerResult,
     clopper_pearson,
     minimal_detectable_effect,

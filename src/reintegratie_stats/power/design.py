@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..synth import SynthParams, get_parameter, set_parameters
 
 __all__ = ["EFFECTS", "Design", "Effect", "size_grid"]
@@ -203,6 +205,15 @@ class Effect:
     unit: str
     analysis: str
     term: str
+    #: the values the twin can use (inclusive)
+    bounds: tuple[float, float] = (-float("inf"), float("inf"))
+
+    def check(self, value: float) -> None:
+        """Raise ``ValueError`` naming the parameter and its unit for an unusable value."""
+        lo, hi = self.bounds
+        if not np.isfinite(value) or not lo <= value <= hi:
+            raise ValueError(f"{self.parameter} = {value!r} is outside [{lo}, {hi}] ({self.unit})")
+        set_parameters({self.parameter: float(value)})  # the twin's own validation
 
     @property
     def default(self) -> float:
@@ -224,6 +235,7 @@ EFFECTS: dict[str, Effect] = {
             "rate ratio of children's visits per month, institution with vs without a family room",
             "family_child_visits",
             "has_family_room",
+            (1e-6, 100.0),
         ),
         Effect(
             "child_friendly_visit_ratio",
@@ -231,6 +243,7 @@ EFFECTS: dict[str, Effect] = {
             "rate ratio of children's visits per month, child-friendly visiting area vs none",
             "family_child_visits",
             "has_child_friendly_visiting",
+            (1e-6, 100.0),
         ),
         Effect(
             "parent_child_day_per_day",
@@ -238,6 +251,7 @@ EFFECTS: dict[str, Effect] = {
             "probability of a parent-child day per day offered a year (P = value x days, <= .9)",
             "family_parent_child_day",
             "parent_child_days_per_year",
+            (0.0, 1.0),
         ),
         Effect(
             "contact_beta.probation.facilitation",

@@ -591,7 +591,7 @@ def power(
     if len(set(vals)) != len(vals):
         raise ValueError(f"values must be distinct, got {vals}")
     for v in vals:  # a value the twin cannot use (a probability above 1, ...) fails here
-        set_parameters({eff.parameter: v})
+        eff.check(v)
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 1:
         raise ValueError(f"n_sims must be a positive integer, got {n_sims!r}")
     if not 0.0 < alpha < 1.0:
