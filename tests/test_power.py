@@ -313,3 +313,28 @@ def test_power_rises_with_the_effect_and_with_the_institutions():
     q = by_size.sort_values("n_institutions")["power"].to_numpy()
     assert (np.diff(q) > 0).all(), q
     assert by_size["ci_low"].iloc[-1] > by_size["ci_high"].iloc[0]
+
+
+# --- the command ------------------------------------------------------------------------------
+def test_power_command_writes_the_table_and_the_figure(tmp_path):
+    from typer.testing import CliRunner
+
+    from reintegratie_stats.cli import app
+
+    args = ["power", "-j", "8,10", "--prisoners", "500", "--values", "1.0,1.6", "-n", "2"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path), "--cache", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    assert "MDE at power 0.8" in res.output
+    tab = pd.read_csv(tmp_path / "power.csv")
+    assert len(tab) == 4 and set(tab["n_institutions"]) == {8, 10}
+    assert (tmp_path / "power_curve.png").stat().st_size > 0
+    bad = CliRunner().invoke(app, ["power", "--facility", "has_family_room=2", "-n", "1"])
+    assert bad.exit_code == 2 and "not a probability" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_power_curve_figure_checks_its_input():
+    from reintegratie_stats.figures.power import power_curve
+
+    with pytest.raises(ValueError, match="power table"):
+        power_curve(pd.DataFrame({"x": [1]}))
