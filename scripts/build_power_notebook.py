@@ -21,7 +21,7 @@ NAME = "06_power_planning"
 POWER_PARAMETERS = (
     PARAMETERS
     + """
-n_sims = 20  # simulations per design point: 20 runs the notebook in a minute; use 1000 to plan
+n_sims = 10  # simulations per design point: 10 only shows that it runs; use 1000 to plan
 n_jobs = 1  # worker processes (-1: all cores)
 power_seed = 2026  # master seed of the simulations
 cache_dir = None  # e.g. "power_cache": finished simulations survive an interruption"""
@@ -45,7 +45,7 @@ simulations of a design take about a minute instead of hours.
 
 **How to read the numbers.** *Power* is the share of simulated waves in which the test rejects
 at the 5% level, with a 95% Monte Carlo interval (Clopper-Pearson) that shrinks with `n_sims`:
-with the default `n_sims = 20` in the parameters cell the intervals are some 40 points wide and
+with the default `n_sims = 10` in the parameters cell the intervals are some 60 points wide and
 only show that the notebook runs. Run it with `n_sims = 1000` (papermill:
 `papermill 06_power_planning.ipynb out.ipynb -p n_sims 1000 -p n_jobs 2 -p cache_dir cache`,
 about a minute per design point on 2 cores) before reading the answers off it. At the *null*

@@ -208,12 +208,40 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _progress(total: int, enabled: bool, desc: str):
+class _Bar:
+    """A rich progress bar (rich is already the command line's dependency)."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._p = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self._p.start()
+        self._task = self._p.add_task(desc, total=total)
+
+    def update(self, n: int) -> None:
+        self._p.advance(self._task, n)
+
+    def close(self) -> None:
+        self._p.stop()
+
+
+def _progress(total: int, enabled: bool, desc: str) -> _Bar | None:
     if not enabled or total == 0:
         return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="sim", smoothing=0.1)
+    return _Bar(total, desc)
 
 
 def simulate(
@@ -557,7 +585,7 @@ def power(
         Folder of the per-design-point cache files: finished simulations survive an
         interruption and are not rerun.
     progress : bool
-        Show a progress bar (tqdm).
+        Show a progress bar (rich) while simulating.
 
     Returns
     -------
