@@ -259,6 +259,9 @@ def simulate(
     """
     from joblib import Parallel, delayed
 
+    digests = [p.digest() for p in points]
+    if len(set(digests)) != len(digests):
+        raise ValueError("the same design point is listed twice (equal designs and values)")
     cache = Path(cache_dir) if cache_dir is not None else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
@@ -298,7 +301,7 @@ def simulate(
         rows = done[p.digest()]
         df = pd.DataFrame([rows[i] for i in sorted(rows)], columns=list(_SIM_COLUMNS))
         for k, v in _point_columns(p).items():
-            df.insert(0, k, [v] * len(df)) if not isinstance(v, dict) else None
+            df.insert(0, k, [v] * len(df))
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
     out["error"] = out["error"].fillna("").astype(str)
