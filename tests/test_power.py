@@ -238,6 +238,16 @@ def test_type_one_error_within_its_monte_carlo_ci():
     assert row["ci_low"] <= 0.05 <= row["ci_high"], row[["power", "ci_low", "ci_high"]]
 
 
+@pytest.mark.slow
+def test_type_one_error_where_institutions_vary():
+    # probation contact has a true institution intercept (SD .3): no facilitation effect, the
+    # between-within t (23 df) still rejects at about 5%
+    r = pw.power(pw.Design(), "contact_beta.probation.facilitation", [0.0], n_sims=200, seed=17)
+    row = r.type_one_error.iloc[0]
+    assert row["n_failed"] == 0
+    assert row["ci_low"] <= 0.05 <= row["ci_high"], row[["power", "ci_low", "ci_high"]]
+
+
 def _r_fixture() -> dict:
     return json.loads((REF / "power_family_lme4.json").read_text())
 
