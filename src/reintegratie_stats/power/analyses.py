@@ -158,15 +158,15 @@ class WaldTest:
             else:
                 res = ols(formula, frame, cluster=GROUP)
                 singular, converged = False, True
-        return {
-            "estimate": float(res.params[term]),
-            "se": float(res.bse[term]),
-            "statistic": float(res.params[term] / res.bse[term]),
-            "df": float(res.df[term]),
-            "p_value": float(res.pvalues[term]),
-            "singular": singular,
-            "converged": converged,
-        }
+            return {
+                "estimate": float(res.params[term]),
+                "se": float(res.bse[term]),
+                "statistic": float(res.params[term] / res.bse[term]),
+                "df": float(res.df[term]),
+                "p_value": float(res.pvalues[term]),
+                "singular": singular,
+                "converged": converged,
+            }
 
 
 # ---------------------------------------------------------------------------------------------
