@@ -218,6 +218,9 @@ def main() -> None:
     r = run_r(args.r_sims, args.seed)
     res = {"meta": meta, "python": py, "fit_only_s": fit_only, "r": r, "compare": compare(py, r)}
     res["meta"]["load_end"] = _load()
+    for run in py.values():  # per-simulation rows are compared above, not kept
+        run.pop("sims", None)
+    r.pop("sims", None)
     out = ROOT / "benchmarks" / "results" / "power.json"
     out.write_text(json.dumps(res, indent=1, default=float) + "\n")
     text = section(res)
