@@ -84,6 +84,30 @@ def test_family_room_effect_is_the_rate_ratio_of_child_visits():
     assert 1.8 < ratio < 2.2  # the cap at 31 visits is never reached at these means
 
 
+# --- the analyses are the chapters' models -------------------------------------------------
+@pytest.mark.filterwarnings("ignore:boundary")
+def test_family_analysis_is_the_chapter_4_family_model():
+    from reintegratie_stats.multilevel import family_models
+
+    d = generate(seed=21)
+    chapter = family_models(d.prisoners, d.institutions, outcomes=("any_visits_children",))
+    ref = chapter.models[("any_visits_children", "institutional")]
+    a = pw.ANALYSES["family_child_visits"]
+    frame = a.prepare(d)
+    assert len(frame) == ref.nobs
+    out = pw.WaldTest()(a, frame, "has_family_room")
+    assert out["estimate"] == pytest.approx(ref.params["has_family_room"], rel=1e-5, abs=1e-7)
+    assert out["se"] == pytest.approx(ref.bse["has_family_room"], rel=1e-4)
+    assert out["df"] == 26 - 7  # between-within: 26 institutions, intercept + six facilities
+    # the same frame from the partial draw
+    inst, pris = draw_family(seed=21)
+    pd.testing.assert_frame_equal(a.prepare(generate(seed=21)), frame)
+    from reintegratie_stats.synth import SynthData
+
+    quick = a.prepare(SynthData(inst, pris, pd.DataFrame(), {}))
+    pd.testing.assert_frame_equal(quick, frame)
+
+
 # --- design and bad input ------------------------------------------------------------------
 def test_design_sizes():
     d = pw.Design(n_institutions=30, per_institution=130, share_with_children=0.5)

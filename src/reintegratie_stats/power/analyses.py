@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
-from ..multilevel import GLMMControl, family_outcomes, glmer
+from ..multilevel import GLMMControl, glmer
 from ..multivariate import ols
 from ..schema import load_codebook
 from ..synth import SynthData, institution_covariates, preparedness_design, preparedness_terms
@@ -176,9 +176,9 @@ def _standardise(frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     # as the chapter (multilevel.facilitation): numeric non-binary predictors per SD; a Wald
     # test is invariant to the scaling, the optimiser is better conditioned
     for c in cols:
-        x = frame[c]
-        if x.nunique() > 2:
-            sd = x.std()
+        x = frame[c].to_numpy(dtype=float)
+        if np.unique(x).size > 2:
+            sd = x.std(ddof=1)
             if sd > 0:
                 frame[c] = (x - x.mean()) / sd
     return frame
@@ -194,25 +194,39 @@ def _controls(prisoners: pd.DataFrame) -> pd.DataFrame:
 
 
 def _family_frame(data: SynthData, outcome: str) -> pd.DataFrame:
+    # Column by column in numpy: this frame is built once per simulated wave, and the
+    # pandas route (family_outcomes on a copy of the prisoners, a join, dropna) took half as
+    # long as the refit. tests/test_power.py checks it against the chapter's own fit.
     facilities = list(load_codebook().family_facilities)
-    parents = data.prisoners.loc[data.prisoners["has_children"] == 1, list(_FAMILY_SOURCE)]
-    out = _controls(parents)
-    # the outcome as multilevel.family_outcomes codes it (any visit = visits > 0)
-    out[outcome] = family_outcomes(parents)[outcome].astype(float)
-    inst = data.institutions.set_index(GROUP)[facilities].astype(float)
-    out = out.join(inst, on=GROUP)
-    out = out.dropna()
+    pris = data.prisoners
+    kids = pris["has_children"].to_numpy(dtype=float) == 1
+    ids = pris[GROUP].astype(str).to_numpy()[kids]
+    inst = data.institutions
+    pos = pd.Index(inst[GROUP].astype(str)).get_indexer(ids)
+    if (pos < 0).any():
+        bad = sorted(set(ids[pos < 0]))[:5]
+        raise ValueError(f"prisoners.institution_id not in institutions: {bad}")
+    sex = pris["sex"].to_numpy()[kids]
+    cols: dict[str, np.ndarray] = {
+        GROUP: ids,
+        "male": np.where(pd.isna(sex), np.nan, (sex == "male").astype(float)),
+    }
+    for c in CONTROLS[1:]:
+        cols[c] = pris[c].to_numpy(dtype=float)[kids]
+    if outcome in _ANY:  # as multilevel.family_outcomes: any = more than 0, missing stays
+        x = pris[_ANY[outcome]].to_numpy(dtype=float)[kids]
+        cols[outcome] = np.where(np.isnan(x), np.nan, (x > 0).astype(float))
+    else:
+        cols[outcome] = pris[outcome].to_numpy(dtype=float)[kids]
+    for f in facilities:
+        cols[f] = inst[f].to_numpy(dtype=float)[pos]
+    num = np.column_stack([v for k, v in cols.items() if k != GROUP])
+    ok = ~np.isnan(num).any(axis=1)
+    out = pd.DataFrame({k: v[ok] for k, v in cols.items()})
     return _standardise(out, [*CONTROLS, *facilities])
 
 
-_FAMILY_SOURCE = (
-    GROUP,
-    "sex",
-    *CONTROLS[1:],
-    "visits_children",
-    "video_calls_month",
-    "parent_child_day",
-)
+_ANY = {"any_visits_children": "visits_children", "any_video_calls": "video_calls_month"}
 
 
 def family_child_visits(data: SynthData) -> pd.DataFrame:
