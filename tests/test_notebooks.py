@@ -23,6 +23,7 @@ NAMES = (
     "03_multilevel_facilitation",
     "04_satisfaction_preparedness",
     "05_family_contact",
+    "06_power_planning",
 )
 #: Analysis logic does not belong in a notebook: these would mean it is computing, not calling.
 FORBIDDEN = (

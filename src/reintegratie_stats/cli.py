@@ -343,6 +343,151 @@ def report(
     raise typer.Exit(code=1 if n_fail else 0)
 
 
+# --------------------------------------------------------------------------------------------
+# power (issue 16): a separate block so that it merges cleanly with the other commands
+# --------------------------------------------------------------------------------------------
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise _fail_unusable(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+@app.command()
+def power(
+    effect: Annotated[
+        str,
+        typer.Option(
+            "--effect",
+            "-e",
+            help="Named truth parameter to vary (see --list-effects), e.g. family_room_visit_ratio.",
+        ),
+    ] = "family_room_visit_ratio",
+    values: Annotated[
+        str | None,
+        typer.Option(
+            "--values",
+            help="Comma-separated effect values on the parameter's natural scale; include the "
+            "null (1 for a ratio, 0 for a slope) for the type-I rate. Default: null and default.",
+        ),
+    ] = None,
+    institutions: Annotated[
+        str,
+        typer.Option(
+            "--institutions",
+            "-j",
+            help="Comma-separated numbers of institutions (more than one: a curve over sizes).",
+        ),
+    ] = "26",
+    prisoners: Annotated[
+        int | None, typer.Option("--prisoners", min=10, help="Prisoners in total (default 4,100).")
+    ] = None,
+    per_institution: Annotated[
+        int | None,
+        typer.Option(
+            "--per-institution", min=1, help="Prisoners per institution (instead of a total)."
+        ),
+    ] = None,
+    share_with_children: Annotated[
+        float | None,
+        typer.Option(
+            "--share-with-children", help="Share of prisoners with minor children (twin: .45)."
+        ),
+    ] = None,
+    facility: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--facility", help="Facility prevalence NAME=P, e.g. has_family_room=0.8 (repeatable)."
+        ),
+    ] = None,
+    n_sims: Annotated[
+        int, typer.Option("--n-sims", "-n", min=1, help="Simulations per design point.")
+    ] = 1000,
+    alpha: Annotated[float, typer.Option("--alpha", help="Level of the test.")] = 0.05,
+    target: Annotated[float, typer.Option("--target", help="Target power of the MDE.")] = 0.8,
+    seed: Annotated[int, typer.Option("--seed", help="Master seed.")] = 2026,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes (-1: all cores).")] = 1,
+    cache: Annotated[
+        Path | None,
+        typer.Option("--cache", help="Cache folder: finished simulations survive an interruption."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for power.csv, mde.csv, sims.csv and the figure."),
+    ] = None,
+    list_effects: Annotated[
+        bool, typer.Option("--list-effects", help="List the named effects and exit.")
+    ] = False,
+) -> None:
+    """Simulation-based power of the chapter's calibrated test for a named effect on the twin.
+
+    Draws the synthetic twin with the effect set, refits the chapter's model (Wald t with
+    between-within df) and counts rejections: power with Clopper-Pearson Monte Carlo
+    intervals, the type-I rate at the null and the minimal detectable effect.
+    """
+    from . import power as pw
+
+    if list_effects:
+        for name, e in pw.EFFECTS.items():
+            typer.echo(
+                f"{name}: {e.unit} (null {e.null:g}, default {e.default:g}; {e.analysis}, {e.term})"
+            )
+        raise typer.Exit()
+    try:
+        rates = {}
+        for item in facility or []:
+            name, sep, val = item.partition("=")
+            if not sep:
+                raise ValueError(f"--facility must be NAME=P, got {item!r}")
+            rates[name.strip()] = float(val)
+        designs = [
+            pw.Design(
+                n_institutions=int(j),
+                n_prisoners=prisoners,
+                per_institution=per_institution,
+                share_with_children=share_with_children,
+                facility_prevalence=rates,
+            )
+            for j in _floats(institutions, "--institutions")
+        ]
+        vals = _floats(values, "--values") if values else None
+        res = pw.power(
+            designs,
+            effect,
+            vals,
+            n_sims=n_sims,
+            alpha=alpha,
+            target=target,
+            seed=seed,
+            n_jobs=jobs,
+            cache_dir=cache,
+            progress=sys.stderr.isatty(),
+        )
+    except ValueError as exc:
+        raise _fail_unusable(str(exc)) from None
+    cols = ["design", "value", "n_sims", "n_reject", "power", "ci_low", "ci_high", "n_failed"]
+    typer.echo(f"{res.effect.parameter}: {res.effect.unit}; test {res.table['test'].iloc[0]}")
+    typer.echo(res.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for _, m in res.mde.iterrows():
+        mde = "not reached on the grid" if m["mde"] != m["mde"] else f"{m['mde']:.3g}"
+        typer.echo(f"MDE at power {target:g} ({m['design']}): {mde}")
+    typer.echo(f"{res.seconds:.1f} s")
+    if out is not None:
+        from .figures.power import power_curve
+
+        out.mkdir(parents=True, exist_ok=True)
+        res.table.to_csv(out / "power.csv", index=False)
+        res.mde.to_csv(out / "mde.csv", index=False)
+        res.sims.to_csv(out / "sims.csv", index=False)
+        x = (
+            "n_institutions"
+            if len(designs) > 1 and len(res.table["value"].unique()) == 1
+            else "value"
+        )
+        power_curve(res.table, x=x, target=target).savefig(out / "power_curve.png", dpi=150)
+        typer.echo(f"wrote power.csv, mde.csv, sims.csv, power_curve.png to {out}")
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

@@ -7,6 +7,9 @@ supports, is documented in ``docs/synthetic_twin.md``.
 - :func:`generate` draws the three canonical tables plus ``truth`` (every true parameter);
 - :func:`load_example` returns the default twin (seed 2019, cached);
 - :func:`write_twin` writes ``institutions/prisoners/professionals.<ext>`` and ``truth.json``;
+- :func:`set_parameters` / :func:`get_parameter` override / read a named truth parameter
+  (dotted path) for power and sensitivity studies; :func:`draw_family` draws only the
+  institutions, registration and family blocks (the same values, a fraction of the time);
 - :func:`contact_design`, :func:`preparedness_design`, :func:`institution_covariates` build
   the design matrices whose columns are the term names in ``truth``.
 
@@ -28,7 +31,9 @@ from .design import (
 )
 from .generate import GENERATOR_VERSION, SynthData, generate
 from .missing import MARRule, MissingSpec
+from .override import get_parameter, set_parameters
 from .params import CONTACT_TERMS, SynthParams
+from .partial import draw_family
 
 __all__ = [
     "CONTACT_TERMS",
@@ -38,11 +43,14 @@ __all__ = [
     "SynthData",
     "SynthParams",
     "contact_design",
+    "draw_family",
     "family_contact",
     "generate",
+    "get_parameter",
     "institution_covariates",
     "load_example",
     "preparedness_design",
     "preparedness_terms",
+    "set_parameters",
     "write_twin",
 ]

@@ -518,6 +518,8 @@ def _family(
         * mult
         * np.where(fac["has_child_friendly_visiting"] == 1, p.child_friendly_visit_ratio, 1.0)
         * np.where(lived, 1.3, 0.7)
+        # x 1.0 at the default ratio: the same draws as before the parameter existed
+        * np.where(fac["has_family_room"] == 1, p.family_room_visit_ratio, 1.0)
     )
     v_children = np.minimum(rng.poisson(child_rate), 31).astype(float)
     v_family = np.minimum(rng.poisson(p.visits_family_mean * mult), 31).astype(float)
@@ -587,6 +589,7 @@ def _family_truth(inst: pd.DataFrame, p: SynthParams) -> dict[str, Any]:
     ids = inst["institution_id"].tolist()
     days = inst["parent_child_days_per_year"].to_numpy(dtype=float)
     friendly = inst["has_child_friendly_visiting"].to_numpy(dtype=float)
+    room = inst["has_family_room"].to_numpy(dtype=float)
 
     def per_inst(x: np.ndarray) -> dict[str, float]:
         return dict(zip(ids, map(float, x), strict=True))
@@ -602,12 +605,14 @@ def _family_truth(inst: pd.DataFrame, p: SynthParams) -> dict[str, Any]:
         },
         "family_tie_sd_log": p.family_tie_sd,
         "child_visits_ratio_child_friendly_area": p.child_friendly_visit_ratio,
+        "child_visits_ratio_family_room": p.family_room_visit_ratio,
         "p_parent_child_day_given_children": per_inst(
             np.minimum(0.9, p.parent_child_day_per_day * days)
         ),
         "mean_visits_children_given_children": per_inst(
             p.visits_children_mean
             * np.where(friendly == 1, p.child_friendly_visit_ratio, 1.0)
+            * np.where(room == 1, p.family_room_visit_ratio, 1.0)
             * (p.lived_with_children_rate * 1.3 + (1 - p.lived_with_children_rate) * 0.7)
         ),
         "video_calls_possible": per_inst(inst["video_calling"].to_numpy(dtype=float)),

@@ -448,6 +448,9 @@ class SynthParams:
     letters_month_mean: float = 1.5
     #: multiplicative effect of a child-friendly visiting area on child visits
     child_friendly_visit_ratio: float = 1.5
+    #: multiplicative effect of a family room on child visits (1 = none, the 2019 default;
+    #: varied by power studies: the family-room effect a next wave could detect)
+    family_room_visit_ratio: float = 1.0
     #: P(parent-child day) per parent-child day a year offered (capped at 0.9)
     parent_child_day_per_day: float = 0.06
     family_room_visit_rate: float = 0.25
