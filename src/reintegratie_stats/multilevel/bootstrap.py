@@ -275,6 +275,7 @@ def _refit(fitted: _Fitted, y: np.ndarray, x0: np.ndarray) -> tuple[float, np.nd
 
 
 def _chunk(small: _Fitted, big: _Fitted, embed: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    # ``embed`` maps the small model's (theta, beta) to the same fitted values in the big one
     """LR* of the replicates in ``ys`` (NaN where a refit failed)."""
     out = np.full(ys.shape[0], np.nan)
     for i, y in enumerate(ys):
@@ -283,9 +284,7 @@ def _chunk(small: _Fitted, big: _Fitted, embed: np.ndarray, ys: np.ndarray) -> n
         f0, x0, ok0 = _refit(small, y, small.x)
         if not ok0:
             continue
-        start = big.x.copy()
-        start[embed] = x0  # the small fit inside the big model: the same deviance
-        start[np.setdiff1d(np.arange(big.x.size), embed)] = 0.0
+        start = embed @ x0  # the small fit inside the big model: the same deviance
         f1, _, ok1 = _refit(big, y, start)
         if ok1:
             # |LR*| below the refit tolerance is 0: the two optima coincide
@@ -407,17 +406,23 @@ def _core(
 ) -> BootstrapLRTResult:
     t0 = time.perf_counter()
     names_b = list(d_big.x_names)
-    missing = [n for n in d_small.x_names if n not in names_b]
-    if missing or len(d_small.x_names) >= len(names_b):
-        raise ValueError(
-            f"the small model must be nested in the big one (its terms a subset): small has "
-            f"{list(d_small.x_names)}, big {names_b}"
-        )
     if not np.array_equal(d_small.groups, d_big.groups) or not d_small.row_index.equals(
         d_big.row_index
     ):
         raise ValueError("small and big models were fitted on different rows or groups")
-    embed = np.array([0] + [1 + names_b.index(n) for n in d_small.x_names])
+    # Nested means: the small model's columns lie in the column space of the big one's (e.g.
+    # a subset of its terms, or a factor with merged levels, as PBmodcomp allows).
+    coef, *_ = np.linalg.lstsq(d_big.X, d_small.X, rcond=None)
+    resid = np.max(np.abs(d_big.X @ coef - d_small.X)) / max(np.max(np.abs(d_small.X)), 1.0)
+    if resid > 1e-8 or len(d_small.x_names) >= len(names_b):
+        raise ValueError(
+            "the small model must be nested in the big one (its fixed-effects columns in the "
+            f"span of the big model's, with fewer of them): small has {list(d_small.x_names)}, "
+            f"big {names_b}"
+        )
+    embed = np.zeros((1 + len(names_b), 1 + len(d_small.x_names)))
+    embed[0, 0] = 1.0
+    embed[1:, 1:] = np.where(np.abs(coef) < 1e-12, 0.0, coef)
     fs, fb = _as_fitted(small, d_small), _as_fitted(big, d_big)
     lr = max(float(small.optim_info["fun"]) - float(big.optim_info["fun"]), 0.0)
     ref = _run(fs, fb, embed, nsim, seed, n_jobs)
