@@ -544,7 +544,7 @@ def pb_lrt_terms(
     data: pd.DataFrame,
     terms: Sequence[str],
     nsim: int = 1000,
-    seed: int | None = 0,
+    seed: int | np.random.SeedSequence | None = 0,
     n_jobs: int = 1,
     each: bool = True,
     design: GLMMDesign | None = None,
@@ -578,7 +578,12 @@ def pb_lrt_terms(
     blocks: list[tuple[str, list[str]]] = [("block", terms)]
     if each:
         blocks += [(t, [t]) for t in terms]
-    seeds = np.random.SeedSequence(seed).spawn(len(blocks))
+    base = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    # children by spawn key, without advancing ``base``: the same seed gives the same streams
+    seeds = [
+        np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, i))
+        for i in range(len(blocks))
+    ]
     rows = []
     for (label, drop), ss in zip(blocks, seeds, strict=True):
         r = pb_lrt(big, data, drop, nsim=nsim, seed=ss, n_jobs=n_jobs, design=d_big)
