@@ -94,7 +94,8 @@ class BootstrapLRTResult:
     df_num : int
         Number of restricted parameters (for the chi-square reference).
     pvalue : float
-        Bootstrap p-value ``(1 + #{LR* >= LR}) / (1 + n_used)``.
+        Bootstrap p-value ``(1 + #{LR* >= LR}) / (1 + n_used)``; NaN when fewer than half of
+        the replicates could be refitted (e.g. a separated small model).
     pvalue_chi2 : float
         The asymptotic chi-square(``df_num``) p-value of the same statistic.
     null_distribution : ndarray
@@ -362,10 +363,14 @@ def _finish(
 ) -> BootstrapLRTResult:
     used = ref[np.isfinite(ref)]
     n_failed = int(nsim - used.size)
+    # Most refits failing means the model cannot be refitted to its own simulations (typically
+    # a separated small model: its simulated responses are separated too): no p-value then.
+    usable = used.size >= max(1, nsim // 2)
     if n_failed:
         warnings.warn(
             f"parametric bootstrap: {n_failed} of {nsim} replicates dropped (a refit did not "
-            "converge or the simulated response was constant)",
+            "converge or the simulated response was constant)"
+            + ("" if usable else "; too few left: p-value not computed (separation?)"),
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -374,7 +379,7 @@ def _finish(
     return BootstrapLRTResult(
         statistic=float(lr),
         df_num=int(df_num),
-        pvalue=float((1 + n_ext) / (1 + used.size)),
+        pvalue=float((1 + n_ext) / (1 + used.size)) if usable else float("nan"),
         pvalue_chi2=float(stats.chi2.sf(lr, df_num)),
         null_distribution=used,
         nsim=int(nsim),

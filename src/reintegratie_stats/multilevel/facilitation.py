@@ -317,6 +317,14 @@ def _fit_ladder(
             design = glmm_design(formula, d)
             if term_test == "bootstrap":
                 pb = pb_lrt_terms(m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design)
+                # no p-value where most refits failed (separation): say so in ``test``
+                bad = pb["p_value"].isna()
+                pb.loc[bad, "test"] = [
+                    f"{lab}: not available, {int(n - u)} of {int(n)} refits failed (separation)"
+                    for lab, n, u in zip(
+                        pb.loc[bad, "test"], pb.loc[bad, "nsim"], pb.loc[bad, "n_used"], strict=True
+                    )
+                ]
                 per = pb[pb["term"] != "block"].set_index("term")
                 hit = e["term"].isin(per.index).to_numpy()
                 e.loc[hit, "p_value"] = per.loc[e.loc[hit, "term"], "p_value"].to_numpy()
@@ -326,6 +334,10 @@ def _fit_ladder(
             else:
                 r = pb_lrt(m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design)
                 block_p, block_label = r.pvalue, r.test
+                if np.isnan(r.pvalue):
+                    block_label += (
+                        f": not available, {r.n_failed} of {r.nsim} refits failed (separation)"
+                    )
             if want_block and t is not None:
                 t.loc[0, "p_value"] = block_p
                 lrt_test = block_label
