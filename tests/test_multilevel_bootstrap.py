@@ -149,3 +149,19 @@ def test_bad_input(cbpp, small_null):
         B.pb_lrt(bn, dn, ["nope"], nsim=5)
     with pytest.raises(ValueError, match="native-backend"):
         B.pb_lrt(object(), dn, ["z"], nsim=5)  # type: ignore[arg-type]
+
+
+def test_separated_small_model_gives_no_p_value():
+    """A small model that is itself separated cannot be refitted to its own simulations: the
+    p-value is NaN (named in the workflow's ``test`` column), not 1/(1 + 0)."""
+    rng = np.random.default_rng(4)
+    g = np.repeat(np.arange(20), 30)
+    z = (np.arange(20) % 2 == 0).astype(float)[g]  # institutions without the facility ...
+    x = rng.normal(size=g.size)
+    y = np.where(z == 0, 0.0, (rng.random(g.size) < expit(0.3 + 0.5 * x)).astype(float))
+    d = pd.DataFrame({"y": y, "x": x, "z": z, "g": g})  # ... never have the outcome
+    with pytest.warns(Warning):
+        big = glmer("y ~ x + z + (1 | g)", d)
+    with pytest.warns(Warning, match="p-value not computed"):
+        r = B.pb_lrt(big, d, ["x"], nsim=10, seed=1)
+    assert np.isnan(r.pvalue) and r.n_used < 5
