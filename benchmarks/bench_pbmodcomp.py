@@ -176,7 +176,8 @@ def write_readme(section: str, path: Path) -> None:
     if HEADING in text:
         start = text.index(HEADING)
         nxt = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[nxt + 1 :] if nxt >= 0 else "")
+        rest = text[nxt + 1 :] if nxt >= 0 else ""
+        text = text[:start] + section.rstrip("\n") + ("\n\n" + rest if rest else "\n")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
