@@ -47,8 +47,10 @@ def test_glmer_between_within_uses_t_with_those_df():
             "g": g.astype(str),
         }
     )
-    z = glmer("y ~ score + x + (1 | g)", d)
+    z = glmer("y ~ score + x + (1 | g)", d, ddf="asymptotic")
     t = glmer("y ~ score + x + (1 | g)", d, ddf="between-within")
+    # the default (issue 12): between-within for a random intercept
+    np.testing.assert_array_equal(glmer("y ~ score + x + (1 | g)", d).df, t.df)
     assert t.df.to_dict() == {"Intercept": 10.0, "score": 10.0, "x": 480 - 12 - 1.0}
     np.testing.assert_allclose(t.params, z.params)
     expected = 2 * stats.t.sf(np.abs(t.tvalues), [10, 10, 467])

@@ -72,8 +72,9 @@ def test_scores_and_join(tables):
 
 
 def test_facilitation_ladder(tables):
+    # nsim: few bootstrap replicates keep the test fast (the default is 1,000)
     res = facilitation_models(
-        tables["prisoners"], tables["professionals"], types=["probation", "care"]
+        tables["prisoners"], tables["professionals"], types=["probation", "care"], nsim=99
     )
     t = res.table
     assert list(t["model"]) == ["null", "individual", "institutional"] * 2
@@ -89,6 +90,13 @@ def test_facilitation_ladder(tables):
         & (e.term == "rating_information")
     ].iloc[0]
     assert info["odds_ratio"] > 1 and info["p_value"] < 0.05  # the planted effect
+    # issue 12: institution scores carry the calibrated test, named; controls a Wald t
+    assert info["test"] == "parametric bootstrap LRT (99)"
+    ctrl = e[(e.model == "institutional") & (e.term == "age")].iloc[0]
+    assert ctrl["test"].startswith("Wald t, between-within df (")
+    inst = t[t["model"] == "institutional"]
+    assert (inst["lrt_test"] == "parametric bootstrap LRT (99)").all()
+    assert (t.loc[t["model"] == "individual", "lrt_test"] == "LRT chi-square").all()
     assert info["odds_ratio"] == pytest.approx(np.exp(info["estimate"]))
     assert res.aggregation is not None and len(res.aggregation) == 5
     null = res.models[("contact_probation", "null")]
@@ -98,7 +106,9 @@ def test_facilitation_ladder(tables):
 def test_family_extension(tables):
     fo = family_outcomes(tables["prisoners"])
     assert fo["any_video_calls"].isin([0, 1]).all()
-    res = family_models(tables["prisoners"], tables["institutions"], outcomes=("any_video_calls",))
+    res = family_models(
+        tables["prisoners"], tables["institutions"], outcomes=("any_video_calls",), nsim=19
+    )
     e = res.estimates
     vc = e[(e.model == "institutional") & (e.term == "video_calling")].iloc[0]
     assert vc["estimate"] > 0  # planted: video calling available -> more video calls
@@ -111,7 +121,9 @@ def test_family_extension(tables):
 
 
 def test_figures(tables):
-    res = facilitation_models(tables["prisoners"], tables["professionals"], types=["probation"])
+    res = facilitation_models(
+        tables["prisoners"], tables["professionals"], types=["probation"], nsim=19
+    )
     m = res.models[("contact_probation", "null")]
     fig = caterpillar(m, title="probation")
     assert len(fig.axes[0].get_yticklabels()) == 26
@@ -125,7 +137,7 @@ def test_figures(tables):
 def test_workflow_on_the_synthetic_twin():
     synth = pytest.importorskip("reintegratie_stats.synth")
     d = synth.load_example()
-    res = facilitation_models(d.prisoners, d.professionals)
+    res = facilitation_models(d.prisoners, d.professionals, nsim=19)
     t = res.table
     assert len(t) == 3 * len(load_codebook().external_types)
     assert (t.groupby("outcome")["nobs"].nunique() == 1).all()
@@ -134,7 +146,7 @@ def test_workflow_on_the_synthetic_twin():
     # professionals agree within institutions: ICC(2) high enough to aggregate
     assert (res.aggregation["icc2"] > 0.7).all()
     with pytest.warns(Warning):  # the twin has institutions without video calling: flagged
-        fam = family_models(d.prisoners, d.institutions)
+        fam = family_models(d.prisoners, d.institutions, nsim=19)
     assert set(fam.table["outcome"]) == {
         "any_visits_children",
         "any_video_calls",

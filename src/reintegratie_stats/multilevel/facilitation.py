@@ -28,14 +28,18 @@ True
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ..schema import load_codebook
+from .bootstrap import pb_lrt, pb_lrt_terms
 from .compare import lrt
+from .design import glmm_design
 from .glmer import glmer
 from .results import GLMMResult
 
@@ -56,6 +60,16 @@ PROBLEM_COLUMNS = ("outcome", "model", "error", "message")
 #: (numerical failures such as "conditional modes did not converge", a check set to "raise",
 #: or data that cannot carry the model, such as an outcome that never varies).
 _FIT_ERRORS = (ArithmeticError, np.linalg.LinAlgError, RuntimeError, ValueError)
+
+#: Tests of the institution-level terms (see ``docs/multilevel.md``, "Which test for
+#: institution-level terms"): per term and for the block of them (the ladder's last step).
+TermTest = Literal["wald-t", "bootstrap", "wald-z"]
+BlockTest = Literal["bootstrap", "chi2"]
+#: Defaults chosen by the calibration on 200 twins (``benchmarks/bench_calibration.py``).
+DEFAULT_TERM_TEST: TermTest = "bootstrap"
+DEFAULT_BLOCK_TEST: BlockTest = "bootstrap"
+#: Parametric-bootstrap replicates of the workflow's tests.
+DEFAULT_NSIM = 1000
 #: Individual controls of the chapter-4 models (used where present in the data).
 DEFAULT_CONTROLS: tuple[str, ...] = ("age", "sex", "weeks_detained", "prior_convictions")
 
@@ -216,11 +230,16 @@ class ModelSet:
         One row per (outcome, model): ``outcome``, ``model``, ``nobs``, ``n_excluded``,
         ``n_groups``, ``llf``, ``aic``, ``bic``, ``variance``, ``icc``, ``median_odds_ratio``,
         ``singular``, ``penalized`` (separation: penalised fit, see ``GLMMControl.separation``),
-        ``lrt_statistic``, ``lrt_df``, ``lrt_p_value`` (vs the previous model).
+        ``lrt_statistic``, ``lrt_df``, ``lrt_p_value`` (vs the previous model) and
+        ``lrt_test`` (the test behind ``lrt_p_value``: ``"LRT chi-square"`` for the individual
+        controls, ``"parametric bootstrap LRT (1,000)"`` for the block of institution terms by
+        default).
     estimates : pandas.DataFrame
-        One row per (outcome, model, term): the :func:`ModelResults.to_frame` columns plus
-        ``odds_ratio``, ``or_low``, ``or_high``; its ``flag`` column names separated or
-        penalised terms (:meth:`GLMMResult.term_flags`).
+        One row per (outcome, model, term): the :func:`ModelResults.to_frame` columns (with
+        ``df``), ``test`` (the test behind ``p_value``, e.g. ``"Wald t, between-within df
+        (20)"`` or ``"parametric bootstrap LRT (1,000)"``) plus ``odds_ratio``, ``or_low``,
+        ``or_high`` (Wald intervals on the same reference distribution as ``ci_low``/``ci_high``).
+        Its ``flag`` column names separated or penalised terms (:meth:`GLMMResult.term_flags`).
     models : dict
         ``(outcome, model) -> GLMMResult``.
     aggregation : pandas.DataFrame, optional
@@ -250,6 +269,24 @@ def _standardise(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     return out
 
 
+def _term_columns(names: Sequence[str], terms: Sequence[str]) -> list[str]:
+    """The fixed-effect columns that the (institution-level) ``terms`` produce."""
+    return [n for n in names if any(n == t or n.startswith(f"{t}[") for t in terms)]
+
+
+def _wald_label(df: float) -> str:
+    return "Wald z" if not np.isfinite(df) else f"Wald t, between-within df ({df:.0f})"
+
+
+def _check_tests(term_test: str, block_test: str, nsim: int) -> None:
+    if term_test not in ("wald-t", "bootstrap", "wald-z"):
+        raise ValueError(f"term_test must be 'wald-t', 'bootstrap' or 'wald-z', got {term_test!r}")
+    if block_test not in ("bootstrap", "chi2"):
+        raise ValueError(f"block_test must be 'bootstrap' or 'chi2', got {block_test!r}")
+    if not isinstance(nsim, int | np.integer) or nsim < 1:
+        raise ValueError(f"nsim must be a positive integer, got {nsim!r}")
+
+
 def _fit_ladder(
     data: pd.DataFrame,
     outcome: str,
@@ -257,17 +294,30 @@ def _fit_ladder(
     nagq: int,
     backend: str,
     problems: list[dict],
+    inst_terms: Sequence[str] = (),
+    term_test: str = DEFAULT_TERM_TEST,
+    block_test: str = DEFAULT_BLOCK_TEST,
+    nsim: int = DEFAULT_NSIM,
+    seed: int = 0,
+    n_jobs: int = 1,
 ) -> tuple[list[dict], list[pd.DataFrame], dict]:
     allvars = [outcome, GROUP, *ladder[-1][1]]
     complete = data[allvars].notna().all(axis=1)
     n_excl = int((~complete).sum())
     d = _standardise(data.loc[complete, allvars], ladder[-1][1])
+    # The bootstrap needs the native fit's likelihood and optimum; other backends keep the
+    # Wald and chi-square tests (and the ``test`` columns say so).
+    native = backend == "native"
+    ddf = "asymptotic" if term_test == "wald-z" else "between-within"
+    # one random stream per outcome, whatever other outcomes are fitted
+    ss = np.random.SeedSequence([seed, zlib.crc32(outcome.encode())])
     rows, ests, models = [], [], {}
     prev = None
     for name, terms in ladder:
         rhs = " + ".join(terms) if terms else "1"
+        formula = f"{outcome} ~ {rhs} + (1 | {GROUP})"
         try:
-            m = glmer(f"{outcome} ~ {rhs} + (1 | {GROUP})", d, nagq=nagq, backend=backend)
+            m = glmer(formula, d, nagq=nagq, backend=backend, ddf=ddf)
         except _FIT_ERRORS as err:
             # the larger models of this outcome would fail the same way or lack their LRT
             # reference; record the failure and keep what was fitted
@@ -282,6 +332,44 @@ def _fit_ladder(
             break
         models[(outcome, name)] = m
         t = lrt(prev, m) if prev is not None and m.llf is not None else None
+        lrt_test = None if t is None else "LRT chi-square"
+        e = m.to_frame()
+        if "df" not in e:
+            e["df"] = m.df.to_numpy()
+        e["test"] = [_wald_label(v) for v in m.df.to_numpy()]
+        inst_cols = _term_columns(list(m.params.index), [x for x in terms if x in inst_terms])
+        # the ladder step that adds exactly the institution terms gets the block test
+        added = set() if prev is None else set(m.params.index) - set(prev.params.index)
+        block_step = t is not None and bool(inst_cols) and added == set(inst_cols)
+        want_block = block_step and block_test == "bootstrap"
+        if native and inst_cols and (want_block or term_test == "bootstrap"):
+            design = glmm_design(formula, d)
+            if term_test == "bootstrap":
+                pb = pb_lrt_terms(m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design)
+                # no p-value where most refits failed (separation): say so in ``test``
+                bad = pb["p_value"].isna()
+                pb.loc[bad, "test"] = [
+                    f"{lab}: not available, {int(n - u)} of {int(n)} refits failed (separation)"
+                    for lab, n, u in zip(
+                        pb.loc[bad, "test"], pb.loc[bad, "nsim"], pb.loc[bad, "n_used"], strict=True
+                    )
+                ]
+                per = pb[pb["term"] != "block"].set_index("term")
+                hit = e["term"].isin(per.index).to_numpy()
+                e.loc[hit, "p_value"] = per.loc[e.loc[hit, "term"], "p_value"].to_numpy()
+                e.loc[hit, "test"] = per.loc[e.loc[hit, "term"], "test"].to_numpy()
+                blk = pb[pb["term"] == "block"].iloc[0]
+                block_p, block_label = float(blk["p_value"]), str(blk["test"])
+            else:
+                r = pb_lrt(m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design)
+                block_p, block_label = r.pvalue, r.test
+                if np.isnan(r.pvalue):
+                    block_label += (
+                        f": not available, {r.n_failed} of {r.nsim} refits failed (separation)"
+                    )
+            if want_block and t is not None:
+                t.loc[0, "p_value"] = block_p
+                lrt_test = block_label
         rows.append(
             {
                 "outcome": outcome,
@@ -300,9 +388,9 @@ def _fit_ladder(
                 "lrt_statistic": np.nan if t is None else float(t["statistic"].iloc[0]),
                 "lrt_df": np.nan if t is None else float(t["df"].iloc[0]),
                 "lrt_p_value": np.nan if t is None else float(t["p_value"].iloc[0]),
+                "lrt_test": lrt_test,
             }
         )
-        e = m.to_frame()
         e.insert(0, "model", name)
         e.insert(0, "outcome", outcome)
         with np.errstate(over="ignore"):  # separated terms: an infinite OR bound is the truth
@@ -342,6 +430,11 @@ def facilitation_models(
     scores: Sequence[str] | None = None,
     nagq: int = 1,
     backend: str = "native",
+    term_test: TermTest = DEFAULT_TERM_TEST,
+    block_test: BlockTest = DEFAULT_BLOCK_TEST,
+    nsim: int = DEFAULT_NSIM,
+    seed: int = 0,
+    n_jobs: int = 1,
 ) -> ModelSet:
     """Null, individual and institutional two-level models of contact, per external type.
 
@@ -359,6 +452,18 @@ def facilitation_models(
         Institution scores; default ``cb.facilitation_scores``.
     nagq, backend
         Passed to :func:`glmer`.
+    term_test : {"bootstrap", "wald-t", "wald-z"}
+        Test of each institution score: the parametric-bootstrap LRT of dropping the score
+        (default: the only per-score test within 3.5%-6.5% on 200 twins, see
+        ``benchmarks/README.md``), Wald t on between-within df, or lme4's Wald z (both
+        anti-conservative with 26 institutions; kept for comparison). ``ci_low``/``ci_high``
+        are Wald t (between-within df) intervals whatever the test.
+    block_test : {"bootstrap", "chi2"}
+        Test of the block of scores (institutional vs individual model): the parametric
+        bootstrap LRT (default) or the chi-square LRT (anti-conservative with 26 institutions).
+    nsim, seed, n_jobs
+        Bootstrap replicates, seed (results depend on it, not on ``n_jobs``) and joblib
+        workers; see :func:`reintegratie_stats.multilevel.bootstrap.pb_lrt`.
 
     Returns
     -------
@@ -367,6 +472,7 @@ def facilitation_models(
         ``contact_<type>``, ``estimates`` with odds ratios, the fitted ``models`` and the
         ``aggregation`` statistics.
     """
+    _check_tests(term_test, block_test, nsim)
     cb = load_codebook()
     types = list(types or cb.external_types)
     scores = list(scores or cb.facilitation_scores)
@@ -379,7 +485,20 @@ def facilitation_models(
     ladder = [("null", []), ("individual", controls), ("institutional", controls + scores)]
     rows, ests, models, problems = [], [], {}, []
     for t in types:
-        r, e, m = _fit_ladder(data, f"contact_{t}", ladder, nagq, backend, problems)
+        r, e, m = _fit_ladder(
+            data,
+            f"contact_{t}",
+            ladder,
+            nagq,
+            backend,
+            problems,
+            scores,
+            term_test,
+            block_test,
+            nsim,
+            seed,
+            n_jobs,
+        )
         rows += r
         ests += e
         models.update(m)
@@ -409,6 +528,11 @@ def family_models(
     outcomes: Sequence[str] = ("any_visits_children", "any_video_calls", "parent_child_day"),
     nagq: int = 1,
     backend: str = "native",
+    term_test: TermTest = DEFAULT_TERM_TEST,
+    block_test: BlockTest = DEFAULT_BLOCK_TEST,
+    nsim: int = DEFAULT_NSIM,
+    seed: int = 0,
+    n_jobs: int = 1,
 ) -> ModelSet:
     """Institution family facilities -> family contact, among prisoners with children.
 
@@ -419,8 +543,9 @@ def family_models(
         ``parent_child_day``).
     institutions : pandas.DataFrame
         Canonical institutions with the facilities (default ``cb.family_facilities``).
-    facilities, controls, outcomes, nagq, backend
-        As :func:`facilitation_models`; ``outcomes`` from :func:`family_outcomes`.
+    facilities, controls, outcomes, nagq, backend, term_test, block_test, nsim, seed, n_jobs
+        As :func:`facilitation_models` (the facilities are the institution-level terms);
+        ``outcomes`` from :func:`family_outcomes`.
 
     Returns
     -------
@@ -428,6 +553,7 @@ def family_models(
         ``null`` -> ``individual`` -> ``institutional`` (facilities) per outcome;
         ``table["n_excluded"]`` counts rows with children but a missing model variable.
     """
+    _check_tests(term_test, block_test, nsim)
     cb = load_codebook()
     facilities = list(facilities or cb.family_facilities)
     _check_cols(prisoners, [GROUP, "has_children"], "prisoners")
@@ -451,7 +577,20 @@ def family_models(
     ladder = [("null", []), ("individual", controls), ("institutional", controls + facilities)]
     rows, ests, models, problems = [], [], {}, []
     for o in outcomes:
-        r, e, m = _fit_ladder(data, o, ladder, nagq, backend, problems)
+        r, e, m = _fit_ladder(
+            data,
+            o,
+            ladder,
+            nagq,
+            backend,
+            problems,
+            facilities,
+            term_test,
+            block_test,
+            nsim,
+            seed,
+            n_jobs,
+        )
         rows += r
         ests += e
         models.update(m)

@@ -44,7 +44,7 @@ def glmer(
     nagq: int = 1,
     control: GLMMControl | None = None,
     start: np.ndarray | None = None,
-    ddf: DDF = "asymptotic",
+    ddf: DDF | None = None,
 ) -> GLMMResult:
     """Fit a two-level logistic model with lme4 formula syntax.
 
@@ -68,11 +68,16 @@ def glmer(
         Optimiser options and what to do on convergence / boundary / separation problems.
     start : ndarray, optional
         Starting ``(theta, beta)`` (native backend).
-    ddf : {"asymptotic", "between-within"}
-        Reference distribution of the Wald tests and intervals: ``"asymptotic"`` is lme4's
-        z (normal); ``"between-within"`` uses Student's t with the between-within degrees of
-        freedom of :func:`reintegratie_stats.multilevel.ddf.between_within_df` (with 26
-        institutions and 6 group-level parameters, 20 df for an institution score).
+    ddf : {"between-within", "asymptotic"}, optional
+        Reference distribution of the Wald tests and intervals: ``"between-within"`` uses
+        Student's t with the between-within degrees of freedom of
+        :func:`reintegratie_stats.multilevel.ddf.between_within_df` (with 26 institutions and 6
+        group-level parameters, 20 df for an institution score); ``"asymptotic"`` is the normal
+        (z, as lme4's ``summary``). Default (None): between-within for a single random
+        intercept (every native fit), asymptotic for other random structures (lme4 backend).
+        With 26 institutions z tests of institution-level terms are anti-conservative; see
+        ``docs/multilevel.md`` (Which test for institution-level terms) and, for the block of
+        institution terms, :func:`reintegratie_stats.multilevel.bootstrap.pb_lrt`.
 
     Returns
     -------
@@ -98,7 +103,7 @@ def glmer(
             f"glmer fits family='binomial' (logit); got {family!r}. Use multilevel.lmer for a "
             "linear random-intercept model"
         )
-    if ddf not in DDF_METHODS:
+    if ddf is not None and ddf not in DDF_METHODS:
         raise ValueError(f"ddf must be one of {sorted(DDF_METHODS)}, got {ddf!r}")
     if backend == "native":
         design = glmm_design(formula, data, family=family)
@@ -113,8 +118,18 @@ def glmer(
         res = glmer_bayes(formula, data)
     else:
         raise ValueError(f"backend must be 'native', 'lme4' or 'bayes', got {backend!r}")
-    if ddf == "between-within":
-        design = design if backend == "native" else glmm_design(formula, data, family=family)
+    if backend != "native":
+        design = None
+        if ddf != "asymptotic":
+            try:
+                design = glmm_design(formula, data, family=family)
+            except ValueError:
+                if ddf == "between-within":
+                    raise
+                # random slopes, crossed or nested effects: between-within df not defined
+    if ddf is None:
+        ddf = "between-within" if design is not None else "asymptotic"
+    if ddf == "between-within" and design is not None:
         df = between_within_df(design.X, design.groups, design.x_names)
         res.df_terms = df.reindex(res.params.index)
         res.df_method = DDF_METHODS[ddf]
