@@ -30,7 +30,14 @@ PENDING_REPORT_REDESIGN_PRIVATE: set[tuple[str, str, str]] = set()
 # these entries (the mutual lazy import goes if _lme4.fit_lme4 returns the fields and mixed()
 # builds the MixedResults; to_patsy_frame becomes statistics.lmm.patsy_frame there).
 PENDING_INFERENCE_LMM_CYCLES = {frozenset({"multivariate.mixed", "multivariate._lme4"})}
-PENDING_INFERENCE_LMM_PRIVATE: set[tuple[str, str, str]] = set()
+PENDING_INFERENCE_LMM_PRIVATE: set[tuple[str, str, str]] = {
+    # arrived with the power branch (issue 16) at the end of the session; to be made public
+    ("power.simulation", "power.analyses", "_check_term"),
+    ("synth.partial", "synth.generate", "_canonical"),
+    ("synth.partial", "synth.generate", "_family"),
+    ("synth.partial", "synth.generate", "_institutions"),
+    ("synth.partial", "synth.generate", "_registration"),
+}
 
 # Modules the layer table names that arrive with the report redesign (codebook ``labels``,
 # data-layer ``disclosure``); the lead deletes this set when merging it.
@@ -321,6 +328,13 @@ TESTS = ROOT / "tests"
 #: public API) rather than in their own tests/test_<package>_<module>.py. Shrink this list;
 #: test_mirror_list_is_not_stale fails when one gains its own file.
 NOT_YET_MIRRORED = {
+    # power branch (issue 16): covered by tests/test_power.py for now
+    "figures.power",
+    "power.analyses",
+    "power.design",
+    "power.simulation",
+    "synth.override",
+    "synth.partial",
     # arrived with the report redesign; covered by doctests and test_reporting_spec.py,
     # test_tables.py and test_figures_*.py for now
     "disclosure",
@@ -369,6 +383,7 @@ CROSS_MODULE_TESTS = {
     "test_corrupt_csv.py",  # hypothesis: io, validate and cli on broken files
     "test_edge_rates.py",  # intervals at 0 and n of n, and the figures that draw them
     "test_readers.py",  # CSV/SPSS readers through io and the cli
+    "test_multilevel_calibration.py",  # the institution tests' level on simulated twins
 }
 
 
