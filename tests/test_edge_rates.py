@@ -84,7 +84,7 @@ def test_a_failing_figure_keeps_its_step_ok():
     from reintegratie_stats.reporting.spec import Section, table
 
     section = Section(
-        "s",
+        "data_overview",
         "data",
         compute=lambda ctx: pd.DataFrame({"n": [12]}),
         outputs=(
@@ -95,7 +95,7 @@ def test_a_failing_figure_keeps_its_step_ok():
             ),
         ),
     )
-    run = run_steps({"s": section.step()}, ReportContext(inputs=None), console=None)
+    run = run_steps({"data_overview": section.step()}, ReportContext(inputs=None), console=None)
     res = run.results[0]
     assert res.status == "ok", res.error
     assert "data_tables" in res.output.tables and "data_tables" not in res.output.figures
