@@ -277,7 +277,7 @@ intraclass correlation and median odds ratio of each model and the likelihood-ra
 against the previous one (`backend="lme4"` fits the same models with R's lme4).
 """),
         code("""
-models = multilevel.facilitation_models(prisoners, professionals, backend=backend)
+models = multilevel.facilitation_models(prisoners, professionals, backend=backend, term_test="wald-t", nsim=199)
 show_table(models.table, lang=lang)
 """),
         md("## Odds ratios of the institution scores"),
@@ -361,7 +361,7 @@ figures.family_contact_figure(by_regime, lang)
 ## Institutional family facilities (two-level models, parents only)
 """),
         code("""
-fam = multilevel.family_models(prisoners, inputs.table("institutions"), backend=backend)
+fam = multilevel.family_models(prisoners, inputs.table("institutions"), backend=backend, term_test="wald-t", nsim=199)
 show_table(fam.table, lang=lang)
 """),
         code("""

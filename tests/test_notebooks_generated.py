@@ -43,7 +43,9 @@ def test_committed_notebooks_equal_the_generator_output(tmp_path, monkeypatch, c
     generated = _generate(tmp_path, monkeypatch)
     capsys.readouterr()  # the generator prints what it wrote
     made = sorted(p.name for p in generated.glob("*.ipynb"))
-    committed = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    # 06 has a generator of its own (scripts/build_power_notebook.py)
+    own = {"06_power_planning.ipynb"}
+    committed = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb") if p.name not in own)
     assert made, "the generator wrote no notebook"
     assert made == committed, "notebooks/ and the generator disagree on which notebooks exist"
     for name in made:
