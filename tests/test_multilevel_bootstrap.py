@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy.special import expit
 
 from multilevel_data import REF, cbpp01
 from reintegratie_stats.multilevel import bootstrap as B
-from reintegratie_stats.multilevel import glmer, make_objective, optimize_glmm
+from reintegratie_stats.multilevel import GLMMControl, glmer, make_objective, optimize_glmm
 from reintegratie_stats.multilevel.design import glmm_design
 
 
@@ -151,17 +152,57 @@ def test_bad_input(cbpp, small_null):
         B.pb_lrt(object(), dn, ["z"], nsim=5)  # type: ignore[arg-type]
 
 
-def test_separated_small_model_gives_no_p_value():
-    """A small model that is itself separated cannot be refitted to its own simulations: the
-    p-value is NaN (named in the workflow's ``test`` column), not 1/(1 + 0)."""
+@pytest.fixture(scope="module")
+def separated():
+    """Institutions without the facility z never have the outcome: z separates the rows, so
+    glmer refits both the big and the small model by penalised likelihood (normal priors)."""
     rng = np.random.default_rng(4)
     g = np.repeat(np.arange(20), 30)
-    z = (np.arange(20) % 2 == 0).astype(float)[g]  # institutions without the facility ...
+    z = (np.arange(20) % 2 == 0).astype(float)[g]
     x = rng.normal(size=g.size)
     y = np.where(z == 0, 0.0, (rng.random(g.size) < expit(0.3 + 0.5 * x)).astype(float))
-    d = pd.DataFrame({"y": y, "x": x, "z": z, "g": g})  # ... never have the outcome
-    with pytest.warns(Warning):
+    d = pd.DataFrame({"y": y, "x": x, "z": z, "g": g})
+    with pytest.warns(Warning, match="separation"):
         big = glmer("y ~ x + z + (1 | g)", d)
+    return d, big
+
+
+def test_penalised_models_get_the_penalised_likelihood_ratio(separated):
+    """A penalised (separated) big model: the small model is fitted with the same priors, the
+    statistic is the difference of penalised deviances (checked against glmer's own penalised
+    fit of the small formula) and the bootstrap calibrates it; the test name says so. Until
+    this fix pb_lrt rebuilt the unpenalised deviance and refused the model as 'data do not
+    match', and the workflow mixed a penalised with an unpenalised deviance."""
+    d, big = separated
+    assert big.penalized
+    with pytest.warns(Warning, match="separation"):
+        small = glmer("y ~ z + (1 | g)", d)  # separated too: the same priors on Intercept, z
+    assert small.penalized
+    lr = small.optim_info["fun"] - big.optim_info["fun"]
+    r = B.pb_lrt(big, d, ["x"], nsim=19, seed=1)
+    assert r.statistic == pytest.approx(lr, rel=1e-6, abs=1e-6)
+    assert r.statistic > stats.chi2.ppf(0.95, 1)  # x has an effect (0.5 per SD)
+    assert r.n_used >= 15 and r.pvalue == pytest.approx(1 / 20)
+    assert "penalised" in r.test
+    r2 = B.pb_modcomp(big, small, d, nsim=19, seed=1)
+    assert r2.statistic == pytest.approx(lr, rel=1e-6, abs=1e-6)
+    ctl = GLMMControl(separation="ignore", check_conv="ignore", check_separation="ignore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unpen = glmer("y ~ z + (1 | g)", d, control=ctl)
+    with pytest.raises(ValueError, match="penalised fit"):
+        B.pb_modcomp(big, unpen, d, nsim=5)
+
+
+def test_no_p_value_when_most_refits_fail():
+    """Fewer than half of the replicates refitted (e.g. constant simulated responses): the
+    p-value is NaN (named in the workflow's ``test`` column), not 1/(1 + 0)."""
+    ref = np.r_[np.full(6, np.nan), 0.5, 3.0, 0.1, 2.0]
     with pytest.warns(Warning, match="p-value not computed"):
-        r = B.pb_lrt(big, d, ["x"], nsim=10, seed=1)
-    assert np.isnan(r.pvalue) and r.n_used < 5
+        r = B._finish(1.0, ref, 1, 10, 1, ["x"], 0.0)
+    assert np.isnan(r.pvalue) and (r.n_used, r.n_failed) == (4, 6)
+    ref = np.r_[np.full(4, np.nan), 0.5, 3.0, 0.1, 2.0, 0.2, 1.5]
+    with pytest.warns(Warning, match="4 of 10 replicates dropped"):
+        r = B._finish(1.0, ref, 1, 10, 1, ["x"], 0.0)
+    # 6 used, 3 of them >= 1.0 (3.0, 2.0, 1.5): (1 + 3) / (1 + 6)
+    assert r.pvalue == pytest.approx(4 / 7) and r.n_used == 6

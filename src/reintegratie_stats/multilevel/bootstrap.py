@@ -81,6 +81,7 @@ class _Fitted:
     x: np.ndarray
     hessian: np.ndarray
     nagq: int
+    prior_sd: np.ndarray | None = None
 
 
 @dataclass(repr=False)
@@ -126,8 +127,11 @@ class BootstrapLRTResult:
 
     @property
     def test(self) -> str:
-        """The name used in tables: ``parametric bootstrap LRT (<B>)``."""
-        return f"parametric bootstrap LRT ({self.nsim:,})"
+        """The name used in tables: ``parametric bootstrap LRT (<B>)``, with ``penalised``
+        when the models are penalised fits (separation; the statistic is then the difference
+        of the penalised deviances, calibrated by the same bootstrap)."""
+        pen = ", penalised likelihood" if self.extra.get("penalized") else ""
+        return f"parametric bootstrap LRT ({self.nsim:,}{pen})"
 
     @property
     def mc_se(self) -> float:
@@ -255,7 +259,9 @@ _FALLBACK = GLMMControl(check_conv="ignore", check_singular="ignore", check_sepa
 
 def _refit(fitted: _Fitted, y: np.ndarray, x0: np.ndarray) -> tuple[float, np.ndarray, bool]:
     """Deviance at the optimum for response ``y`` (same design otherwise)."""
-    obj = make_objective(replace(fitted.design, y=y.astype(float)), nagq=fitted.nagq)
+    obj = make_objective(
+        replace(fitted.design, y=y.astype(float)), nagq=fitted.nagq, prior_sd=fitted.prior_sd
+    )
     try:
         x, f, ok, _ = _quasi_newton(obj.value_and_grad, x0, fitted.hessian)
     except (FloatingPointError, ValueError):
@@ -319,6 +325,7 @@ def _as_fitted(res: GLMMResult, design: GLMMDesign) -> _Fitted:
         x=np.asarray(res.optim_info["x"], dtype=float),
         hessian=np.asarray(res.optim_info["hessian"], dtype=float),
         nagq=int(res.nagq),
+        prior_sd=None if res.prior_sd is None else np.asarray(res.prior_sd, dtype=float),
     )
 
 
@@ -343,7 +350,10 @@ def _design_of(res: GLMMResult, data: pd.DataFrame, what: str) -> GLMMDesign:
             f"{list(design.x_names)} vs nobs {res.nobs} and {list(res.params.index)}; pass the "
             "frame the model was fitted on"
         )
-    dev = make_objective(design, nagq=res.nagq).fun(np.asarray(res.optim_info["x"]))
+    # a penalised fit (separation) reports the penalised deviance as its objective
+    dev = make_objective(design, nagq=res.nagq, prior_sd=res.prior_sd).fun(
+        np.asarray(res.optim_info["x"])
+    )
     if not np.isclose(dev, res.optim_info["fun"], rtol=1e-8, atol=1e-6):
         raise ValueError(
             f"data do not match the {what} model: its deviance on these data is {dev:.6f}, "
@@ -425,6 +435,17 @@ def _core(
             f"span of the big model's, with fewer of them): small has {list(d_small.x_names)}, "
             f"big {names_b}"
         )
+    penalized = big.prior_sd is not None
+    if penalized != (small.prior_sd is not None):
+        raise ValueError(
+            "one model is a penalised fit (separation: normal priors on the fixed effects) and "
+            "the other is not, so their likelihoods cannot be compared; use pb_lrt(big, data, "
+            "drop=...), which fits the small model with the big one's priors"
+        )
+    if penalized and not set(d_small.x_names) <= set(names_b):
+        raise ValueError(
+            "with penalised fits the small model's terms must be a subset of the big model's"
+        )
     embed = np.zeros((1 + len(names_b), 1 + len(d_small.x_names)))
     embed[0, 0] = 1.0
     embed[1:, 1:] = np.where(np.abs(coef) < 1e-12, 0.0, coef)
@@ -432,7 +453,9 @@ def _core(
     lr = max(float(small.optim_info["fun"]) - float(big.optim_info["fun"]), 0.0)
     ref = _run(fs, fb, embed, nsim, seed, n_jobs)
     terms = terms or [n for n in names_b if n not in d_small.x_names]
-    return _finish(lr, ref, len(names_b) - len(d_small.x_names), nsim, seed, terms, t0)
+    res = _finish(lr, ref, len(names_b) - len(d_small.x_names), nsim, seed, terms, t0)
+    res.extra["penalized"] = penalized
+    return res
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -488,7 +511,10 @@ def _fit_without(
         x_names=tuple(d_big.x_names[j] for j in keep),
         formula=f"{d_big.formula} without {' + '.join(drop)}",
     )
-    obj = make_objective(d_small, nagq=big.nagq)
+    # a penalised big model (separation) gets a small model with the same priors on the
+    # terms they share: the penalised deviances then differ by the restriction only
+    prior = None if big.prior_sd is None else np.asarray(big.prior_sd, dtype=float)[keep]
+    obj = make_objective(d_small, nagq=big.nagq, prior_sd=prior)
     start = np.asarray(big.optim_info["x"], dtype=float)[[0] + [1 + j for j in keep]]
     opt = optimize_glmm(obj, start=start)
     with warnings.catch_warnings():
