@@ -13,8 +13,8 @@ from scipy import stats
 from scipy.special import expit
 
 from multilevel_data import REF, cbpp01
-from reintegratie_stats.multilevel import bootstrap as B
 from reintegratie_stats.multilevel import GLMMControl, glmer, make_objective, optimize_glmm
+from reintegratie_stats.multilevel import bootstrap as B
 from reintegratie_stats.multilevel.design import glmm_design
 
 
