@@ -103,6 +103,36 @@ def test_facilitation_ladder(tables):
     assert t.iloc[0]["icc"] == pytest.approx(null.icc)
 
 
+def test_gatekept_term_test(tables):
+    """term_test="gatekept": each institution score's p is max(block bootstrap p, Wald t p),
+    the Wald t recomputed here from the statistic and its between-within df; controls keep
+    their Wald t; the label names the gate."""
+    res = facilitation_models(
+        tables["prisoners"],
+        tables["professionals"],
+        types=["probation", "care"],
+        term_test="gatekept",
+        nsim=19,
+    )
+    scores = list(load_codebook().facilitation_scores)
+    e, t = res.estimates, res.table
+    for outcome in ("contact_probation", "contact_care"):
+        row = t[(t["outcome"] == outcome) & (t["model"] == "institutional")].iloc[0]
+        assert row["lrt_test"] == "parametric bootstrap LRT (19)"
+        inst = e[(e["outcome"] == outcome) & (e["model"] == "institutional")]
+        sc = inst[inst["term"].isin(scores)]
+        wald = 2 * stats.t.sf(np.abs(sc["statistic"]), sc["df"])
+        np.testing.assert_allclose(sc["p_value"], np.maximum(wald, row["lrt_p_value"]), rtol=1e-9)
+        assert (sc["p_value"] >= row["lrt_p_value"]).all()
+        assert (
+            sc["test"].str.endswith("gatekept by the block (parametric bootstrap LRT (19))").all()
+        )
+        ctrl = inst[inst["term"] == "age"].iloc[0]
+        assert ctrl["p_value"] == pytest.approx(2 * stats.t.sf(abs(ctrl["statistic"]), ctrl["df"]))
+    with pytest.raises(ValueError, match="gatekept"):
+        facilitation_models(tables["prisoners"], tables["professionals"], term_test="gate")
+
+
 def test_family_extension(tables):
     fo = family_outcomes(tables["prisoners"])
     assert fo["any_video_calls"].isin([0, 1]).all()

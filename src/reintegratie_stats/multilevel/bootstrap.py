@@ -19,7 +19,11 @@ Speed (``benchmarks/bench_pbmodcomp.py``):
 * each refit starts from the fitted model (small) or from the replicate's small fit with the
   extra coefficients at 0 (big; so ``LR* >= 0`` up to the tolerance) and runs quasi-Newton
   steps that start from the fitted model's Hessian (BFGS updates), with the exact gradient:
-  about five deviance evaluations per refit instead of a full fit's fifty. A refit that does
+  about five deviance evaluations per refit instead of a full fit's fifty, to the tolerances
+  a p-value needs (:data:`REFIT_TOL`, :data:`MODE_TOL`: LR* exact to ~1e-6, not 1e-10). The
+  cost is the transcendental functions on every row (``expit`` in each conditional-mode
+  iteration, ``exp``/``log1p`` in the log-likelihood), not the interpreter: refitting 50
+  replicates per numpy call was measured no faster. A refit that does
   not converge this way is redone by :func:`optimize_glmm` (Newton with fresh Hessians,
   L-BFGS-B fallback); one that still fails is dropped and counted (``n_failed``);
 * replicates run in chunks on ``n_jobs`` joblib (loky) workers.
@@ -66,9 +70,13 @@ __all__ = ["BootstrapLRTResult", "pb_lrt", "pb_modcomp", "pb_lrt_terms", "simula
 #: two workers share the load evenly at B = 1,000.
 CHUNK = 50
 #: Convergence of a refit: the Newton decrement ``g' H^-1 g / 2``, i.e. how far the deviance
-#: is predicted to be above its minimum (LR* is then exact to ~1e-8, far below what a p-value
-#: can see).
-REFIT_TOL = 1e-8
+#: is predicted to be above its minimum (LR* is then exact to ~2e-6, far below what a p-value
+#: can see; 1e-8 cost one quasi-Newton step more per refit).
+REFIT_TOL = 1e-6
+#: Relative tolerance of the conditional modes in a refit (the deviance error is ~its square).
+MODE_TOL = 1e-9
+#: LR* within this of LR counts as ">=" (ties go to the conservative side).
+TIE_TOL = 1e-5
 #: Below this SD of the institution intercepts a refit is handed to optimize_glmm (boundary).
 THETA_MIN = 1e-3
 
@@ -260,7 +268,10 @@ _FALLBACK = GLMMControl(check_conv="ignore", check_singular="ignore", check_sepa
 def _refit(fitted: _Fitted, y: np.ndarray, x0: np.ndarray) -> tuple[float, np.ndarray, bool]:
     """Deviance at the optimum for response ``y`` (same design otherwise)."""
     obj = make_objective(
-        replace(fitted.design, y=y.astype(float)), nagq=fitted.nagq, prior_sd=fitted.prior_sd
+        replace(fitted.design, y=y.astype(float)),
+        nagq=fitted.nagq,
+        prior_sd=fitted.prior_sd,
+        mode_tol=MODE_TOL,
     )
     try:
         x, f, ok, _ = _quasi_newton(obj.value_and_grad, x0, fitted.hessian)
@@ -385,7 +396,7 @@ def _finish(
             stacklevel=3,
         )
     # LR* within the refit tolerance of LR counts as ">=": ties go to the conservative side
-    n_ext = int(np.sum(used >= lr - 1e-8))
+    n_ext = int(np.sum(used >= lr - TIE_TOL))
     return BootstrapLRTResult(
         statistic=float(lr),
         df_num=int(df_num),

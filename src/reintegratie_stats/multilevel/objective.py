@@ -118,7 +118,8 @@ class _Engine:
     starting point (the result does not depend on it beyond ``_MODE_TOL``).
     """
 
-    def __init__(self, design: GLMMDesign) -> None:
+    def __init__(self, design: GLMMDesign, mode_tol: float = _MODE_TOL) -> None:
+        self.mode_tol = float(mode_tol)
         # Rows are sorted by group once, so per-group sums are np.add.reduceat over contiguous
         # blocks and u[codes] is np.repeat(u, n_g): both much faster than bincount / fancy
         # indexing on a million rows. Sums over rows (the gradient X'c) do not depend on order.
@@ -181,7 +182,7 @@ class _Engine:
             out = (new < lo) | (new > hi)
             if out.any():
                 new = np.where(out, 0.5 * (lo + hi), new)
-            if np.max(np.abs(new - u)) < _MODE_TOL * (1.0 + np.max(np.abs(u))):
+            if np.max(np.abs(new - u)) < self.mode_tol * (1.0 + np.max(np.abs(u))):
                 break
             u = new
         else:  # pragma: no cover - bracketed Newton on a strictly concave function; a guard
@@ -295,7 +296,10 @@ class _Engine:
 
 
 def make_objective(
-    design: GLMMDesign, nagq: int = 1, prior_sd: np.ndarray | None = None
+    design: GLMMDesign,
+    nagq: int = 1,
+    prior_sd: np.ndarray | None = None,
+    mode_tol: float = _MODE_TOL,
 ) -> Objective:
     """Build the deviance function of a binary random-intercept GLMM (lme4's ``mkGlmerDevfun``).
 
@@ -319,7 +323,7 @@ def make_objective(
         raise ValueError(f"make_objective handles the binomial family, got {design.family!r}")
     if not isinstance(nagq, int | np.integer) or not 0 <= nagq <= 25:
         raise ValueError(f"nagq must be an integer in 0..25 (1 = Laplace), got {nagq!r}")
-    eng = _Engine(design)
+    eng = _Engine(design, mode_tol)
     theta_name = f"sd_(Intercept)|{design.group}"
     p = design.X.shape[1]
     prior = None
