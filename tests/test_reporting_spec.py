@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -240,3 +241,46 @@ def test_chapter5_is_started_in_the_background_by_both_sections_that_use_it():
     assert CH5_PREPAREDNESS.prefetch is not None
     assert FAMILY_PREPAREDNESS.prefetch is CH5_PREPAREDNESS.prefetch
     assert STEPS["ch5_preparedness"].prefetch is CH5_PREPAREDNESS.prefetch
+
+
+def test_ladder_reading_names_significant_blocks_only_and_reports_every_block():
+    """Issue 12: an outcome is named only under a significant block test; every outcome's
+    block p and combined odds ratio (exp of the sum of its institution-term estimates) is
+    reported, and a penalised (separated) fit gets no effect size."""
+    from types import SimpleNamespace
+
+    from reintegratie_stats.reporting.sections import _ladder
+
+    terms = ["rating_reception", "rating_facilities"]
+    outcomes = ["contact_probation", "contact_care", "contact_volunteer"]
+    table_ = pd.DataFrame(
+        {
+            "outcome": [o for o in outcomes for _ in range(2)],
+            "model": ["null", "institutional"] * 3,
+            "icc": [0.1, None, 0.2, None, 0.05, None],
+            "n_groups": 26,
+            "penalized": [False, False, False, False, False, True],
+            "lrt_p_value": [None, 0.03, None, 0.4, None, 0.2],
+            "lrt_test": [None, "parametric bootstrap LRT (199)"] * 3,
+        }
+    )
+    est = pd.DataFrame(
+        {
+            "outcome": [o for o in outcomes for _ in terms],
+            "model": "institutional",
+            "term": terms * 3,
+            "estimate": [0.2, 0.1, -0.3, -0.2, 4.0, 3.0],
+            "p_value": [0.03, 0.2, 0.4, 0.4, 0.2, 0.2],
+        }
+    )
+    ms = SimpleNamespace(table=table_, estimates=est)
+    _, en = _ladder(ms, terms, "institution_scores", ReportContext(inputs=None))
+    assert "none of the outcomes" not in en
+    named = en.split("related (p < 0.05) to: ")[1].split(";")[0]
+    assert "probation" in named.lower() and "care" not in named.lower()
+    assert f"p = 0.03, combined odds ratio {np.exp(0.3):.2f}" in en
+    assert f"p = 0.40, combined odds ratio {np.exp(-0.5):.2f}" in en
+    assert "p = 0.20 (penalised fit" in en and f"{np.exp(7.0):.2f}" not in en
+    assert "26 institutions" in en
+    _, nl = _ladder(ms, terms, "institution_scores", ReportContext(inputs=None, lang="nl"))
+    assert f"gecombineerde odds ratio {np.exp(-0.5):.2f}" in nl and "gepenaliseerde" in nl
