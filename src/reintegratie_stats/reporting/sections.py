@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import load_codebook
+from .data_quality import conversions_table, missing_code_cells, warnings_table
 from .runner import ReportContext
 from .spec import Section, figure, pct, steps_of, table
 
@@ -99,6 +100,11 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
     }
 
 
+def _nonempty(df: pd.DataFrame) -> pd.DataFrame | None:
+    """``df``, or None (the output does not apply) when it has no rows."""
+    return df if len(df) else None
+
+
 def _read_by_regime(t: pd.DataFrame, r: dict[str, Any], ctx: ReportContext) -> Fields | str:
     top = ctx.visible(t).sort_values("n", ascending=False).head(1)
     if not len(top):
@@ -130,6 +136,17 @@ DATA = Section(
                 n_small=int((t["n"] < ctx.threshold).sum()),
                 threshold=ctx.threshold,
             ),
+        ),
+        # warnings and conversions are listed, not just counted (absent when there are none)
+        table(
+            "data_warnings",
+            lambda r, ctx: _nonempty(warnings_table(ctx.inputs)),
+            lambda t, r, ctx: dict(n=len(t)),
+        ),
+        table(
+            "data_conversions",
+            lambda r, ctx: _nonempty(conversions_table(ctx.inputs)),
+            lambda t, r, ctx: dict(n=missing_code_cells(t)),
         ),
     ),
     rows=lambda r, tables: (r["n_prisoners"], {}),
