@@ -83,7 +83,16 @@ class StepOutput:
     rows_used : int, optional
         Prisoners (or professionals) used by the analysis.
     rows_excluded : dict
-        Reason -> number of rows left out.
+        Reason -> number of rows left out; with ``rows_used`` they add up to ``rows_input``.
+    rows_input : int, optional
+        Rows the step starts from (the prisoners read).
+    rows_missing : dict
+        Per-estimate item non-response, the largest over the step's estimates (each estimate
+        leaves out its own rows; not part of the sum above).
+    models : list of dict
+        Per fitted model, ``{"outcome", "model", "reasons": [(reason, n), ...]}`` from
+        ``("input_rows", N)`` via each exclusion to ``("used", n)``; the exclusions and
+        ``used`` add up to ``N`` (written to the manifest).
     notes : list of str
         Extra remarks shown in the report (e.g. convergence messages).
     count_cols : dict
@@ -101,6 +110,9 @@ class StepOutput:
     captions: dict[str, str] = field(default_factory=dict)
     rows_used: int | None = None
     rows_excluded: dict[str, int] = field(default_factory=dict)
+    rows_input: int | None = None
+    rows_missing: dict[str, int] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     count_cols: dict[str, list[str]] = field(default_factory=dict)
     protected: dict[str, Protected] = field(default_factory=dict)

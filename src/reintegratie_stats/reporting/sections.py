@@ -23,7 +23,7 @@ import pandas as pd
 from ..schema import load_codebook
 from .data_quality import conversions_table, missing_code_cells, warnings_table
 from .runner import ReportContext
-from .spec import Section, figure, pct, steps_of, table
+from .spec import Section, figure, models_from_accounting, pct, steps_of, table
 
 __all__ = ["SECTIONS", "STEPS"]
 
@@ -471,13 +471,9 @@ def _fit_notes(r: dict[str, Any], ctx: ReportContext) -> list[str]:
     return notes
 
 
-def _ladder_rows(r: dict[str, Any], tables: list[pd.DataFrame]) -> tuple[int | None, dict]:
-    t = r["ms"].table
-    if not len(t):
-        return None, {}
-    return int(t["nobs"].max()), {
-        "missing model variable (largest over models)": int(t["n_excluded"].max())
-    }
+def _ladder_models(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The row account of every model of the ladder (prisoners read -> subgroup -> used)."""
+    return models_from_accounting(r["ms"].accounting)
 
 
 def _comparison(r: dict[str, Any], ctx: ReportContext) -> pd.DataFrame:
@@ -556,7 +552,7 @@ CH4_FACILITATION = Section(
             lambda f, r, ctx: dict(),
         ),
     ),
-    rows=_ladder_rows,
+    models=_ladder_models,
     notes=_fit_notes,
 )
 
@@ -597,7 +593,7 @@ FAMILY_MULTILEVEL = Section(
         ),
         figure("family_ml_odds_ratios", _odds_ratios, lambda f, r, ctx: r["readings"][1]),
     ),
-    rows=_ladder_rows,
+    models=_ladder_models,
     notes=_fit_notes,
 )
 
@@ -727,8 +723,9 @@ def _ch5_rows(r: dict[str, pd.DataFrame], tables: list[pd.DataFrame]) -> tuple[i
     }
 
 
-#: chapter5 results published by another section (the family models).
-_CH5_ELSEWHERE = ("family",)
+#: chapter5 results published by another section (the family models) or in the manifest
+#: (the row account of every model).
+_CH5_ELSEWHERE = ("family", "accounting")
 
 
 def _ch5_notes(r: dict[str, pd.DataFrame], ctx: ReportContext) -> list[str]:
@@ -775,6 +772,7 @@ CH5_PREPAREDNESS = Section(
         ),
     ),
     rows=_ch5_rows,
+    models=lambda r: models_from_accounting(r.get("accounting")),
     notes=_ch5_notes,
     prefetch=_start_chapter5,
 )
@@ -803,6 +801,10 @@ FAMILY_PREPAREDNESS = Section(
     "family",
     _family_prep,
     (table("family_prep_models", _itself, _read_family_prep),),
+    models=lambda t: [
+        {"outcome": a["outcome"], "model": a["model"], "reasons": list(a["reasons"])}
+        for a in t.attrs.get("accounting", [])
+    ],
     prefetch=_start_chapter5,
 )
 
