@@ -34,12 +34,15 @@ __all__ = [
     "LANGS",
     "VARIABLE_COLUMNS",
     "check_lang",
+    "cli_messages",
+    "cli_text",
     "is_number",
     "column_label",
     "concept_text",
     "report_texts",
     "result_columns",
     "text",
+    "translate",
     "value_label",
 ]
 
@@ -98,6 +101,59 @@ def text(section: str, key: str, lang: str, **fields: Any) -> str:
     except KeyError:
         raise KeyError(f"report_texts_{lang}.yaml has no text {section}.{key}") from None
     return str(template).format(**fields) if fields else str(template)
+
+
+@cache
+def cli_messages(codebook: Codebook | None = None) -> dict[str, Any]:
+    """``data_schema/cli_messages.yaml`` (the command's texts and the Dutch patterns), read once."""
+    cb = codebook or load_codebook()
+    return _yaml(str(Path(cb.path) / "cli_messages.yaml"))
+
+
+def cli_text(key: str, lang: str, **fields: Any) -> str:
+    """A message of the command in ``lang``, ``{fields}`` filled in.
+
+    >>> cli_text("error", "nl", message="x")
+    'fout: x'
+    """
+    check_lang(lang)
+    return str(cli_messages()["texts"][lang][key]).format(**fields)
+
+
+def translate(message: str, lang: str = "nl") -> str:
+    """An English message of the package in ``lang``: each ``"; "``-separated part by the
+    first matching pattern of ``cli_messages.yaml`` (``patterns.<lang>``); unmatched parts
+    stay as they are.
+
+    >>> translate("file not found: x.csv; rename one of them")
+    'bestand niet gevonden: x.csv; geef een van beide een andere naam'
+    >>> translate("file not found: x.csv", "en")
+    'file not found: x.csv'
+    """
+    import re
+
+    patterns = cli_messages()["patterns"].get(lang)
+    if not patterns:
+        return message
+
+    def fill(m: re.Match[str], repl: str) -> str:
+        """``repl`` with ``\\N`` (group N as written) and ``<N>`` (group N translated)."""
+
+        def group(g: re.Match[str]) -> str:
+            if g.group(1):
+                return one(m.group(int(g.group(1))))
+            return m.group(int(g.group(2)))
+
+        return re.sub(r"<(\d+)>|\\(\d+)", group, repl)
+
+    def one(part: str) -> str:
+        for pattern, repl in patterns:
+            m = re.match(pattern, part)
+            if m is not None:
+                return fill(m, repl)
+        return part
+
+    return "; ".join(one(p) for p in message.split("; "))
 
 
 def column_label(name: str, lang: Lang = "en", codebook: Codebook | None = None) -> str:
