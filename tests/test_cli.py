@@ -303,14 +303,32 @@ def _nl_cases(d, tables):
         (["report", "--data", str(d / "weg"), "--lang", "nl"], 2, ["gegevensmap niet gevonden"]),
         (["report", "--mapping", str(typo_map), "--lang", "nl"], 2, ["--mapping vraagt om --data"]),
         (
-            ["report", "--data", str(folder), "--step", "geen", "--out", str(d / "uit"),
-             "--lang", "nl"],
+            [
+                "report",
+                "--data",
+                str(folder),
+                "--step",
+                "geen",
+                "--out",
+                str(d / "uit"),
+                "--lang",
+                "nl",
+            ],
             2,
             ["onbekende stap"],
         ),  # fmt: skip
         (
-            ["synth", "--out", str(d / "tw"), "--n-institutions", "5", "--n-professionals", "2",
-             "--lang", "nl"],
+            [
+                "synth",
+                "--out",
+                str(d / "tw"),
+                "--n-institutions",
+                "5",
+                "--n-professionals",
+                "2",
+                "--lang",
+                "nl",
+            ],
             2,
             ["moet >= n_institutions"],
         ),  # fmt: skip

@@ -453,3 +453,24 @@ def test_progress_is_shown_per_step_with_time_and_reason():
     assert "✓ [1/3] ok (" in text and "1 tables, 0 figures" in text
     assert "✗ [2/3] boom" in text and "RuntimeError: model did not converge at all" in text
     assert "✗ [3/3] bad" in text
+
+
+def test_the_header_says_what_the_data_are(small_data, tmp_path):
+    """Real data: the file names and no seed; the twin: 'synthetic twin, seed N' (en and nl)."""
+    import re
+    from types import SimpleNamespace
+
+    from reintegratie_stats.reporting.html_report import data_description
+
+    data, _ = small_data
+    build_report(data, out=tmp_path / "r", steps=["data_overview"], console=None)
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    meta = re.search(r'<p class="meta">(.*?)</p>', page).group(1)
+    for name in ("institutions.csv", "prisoners.sav", "professionals.parquet"):
+        assert name in meta
+    assert "seed" not in meta
+    twin = SimpleNamespace(synthetic=True, files=[], source="synthetic twin seed 7")
+    ctx = SimpleNamespace(lang="en", seed=7)
+    assert data_description(twin, ctx) == "synthetic twin, seed 7"
+    ctx.lang = "nl"
+    assert data_description(twin, ctx) == "synthetische tweeling, seed 7"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -88,6 +89,15 @@ def _img(png: bytes, name: str) -> str:
     return f'<img src="data:image/png;base64,{b64}" alt="{html.escape(name)}">'
 
 
+def data_description(inputs: Any, ctx: Any) -> str:
+    """What the data are, for the header: the twin and its seed, or the files read (no seed:
+    real data have none; the manifest keeps the seed of the resampling)."""
+    if getattr(inputs, "synthetic", False):
+        return _t("source_twin", ctx.lang).format(seed=ctx.seed)
+    names = [Path(f.path).name for f in getattr(inputs, "files", [])]
+    return ", ".join(names) if names else str(inputs.source)
+
+
 def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[str, bytes]) -> str:
     """The whole report page as one HTML string."""
     from .. import __version__
@@ -102,8 +112,8 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         f"<title>{e(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(_t('title', lang))}</h1>",
-        f'<p class="meta">{e(_t("source", lang))}: {e(inputs.source)} · reintegratie-stats '
-        f"{e(__version__)} · backend {e(ctx.backend)} · seed {ctx.seed}</p>",
+        f'<p class="meta">{e(_t("source", lang))}: {e(data_description(inputs, ctx))} · '
+        f"reintegratie-stats {e(__version__)} · backend {e(ctx.backend)}</p>",
         f'<p class="note">{e(_t("threshold", lang).format(t=thr))}</p>',
     ]
     nav = []
