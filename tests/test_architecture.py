@@ -30,14 +30,7 @@ PENDING_REPORT_REDESIGN_PRIVATE: set[tuple[str, str, str]] = set()
 # these entries (the mutual lazy import goes if _lme4.fit_lme4 returns the fields and mixed()
 # builds the MixedResults; to_patsy_frame becomes statistics.lmm.patsy_frame there).
 PENDING_INFERENCE_LMM_CYCLES = {frozenset({"multivariate.mixed", "multivariate._lme4"})}
-PENDING_INFERENCE_LMM_PRIVATE: set[tuple[str, str, str]] = {
-    # arrived with the power branch (issue 16) at the end of the session; to be made public
-    ("power.simulation", "power.analyses", "_check_term"),
-    ("synth.partial", "synth.generate", "_canonical"),
-    ("synth.partial", "synth.generate", "_family"),
-    ("synth.partial", "synth.generate", "_institutions"),
-    ("synth.partial", "synth.generate", "_registration"),
-}
+PENDING_INFERENCE_LMM_PRIVATE: set[tuple[str, str, str]] = set()
 
 # Modules the layer table names that arrive with the report redesign (codebook ``labels``,
 # data-layer ``disclosure``); the lead deletes this set when merging it.
@@ -334,7 +327,6 @@ NOT_YET_MIRRORED = {
     "power.design",
     "power.simulation",
     "synth.override",
-    "synth.partial",
     # arrived with the report redesign; covered by doctests and test_reporting_spec.py,
     # test_tables.py and test_figures_*.py for now
     "disclosure",

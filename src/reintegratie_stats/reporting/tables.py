@@ -198,7 +198,7 @@ def format_table(
     sup = prot.frame
     dec = decimal if decimal is not None else ("," if lang == "nl" and digits is not None else ".")
     pct = _percent_columns(list(sup.columns)) if percent and digits is not None else set()
-    out = pd.DataFrame(index=range(len(sup)))
+    cells: dict[str, list[str]] = {}  # one frame built at the end (setitem per column is slow)
     headers = []
     row_vars = sup["variable"].tolist() if "variable" in sup.columns else None
     for c in sup.columns:
@@ -217,10 +217,11 @@ def format_table(
                 for v in vals
             ]
         scale, dg = (100.0, pct_digits) if c in pct else (1.0, digits)
-        out[str(c)] = [format_value(str(c), v, dg, dec, scale) for v in vals]
+        cells[str(c)] = [format_value(str(c), v, dg, dec, scale) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
         if c in pct:
             headers[-1] += " (%)"
+    out = pd.DataFrame(cells, index=range(len(sup)), columns=list(cells))
     out.columns = headers
     out.attrs = {
         "n_suppressed": prot.n_suppressed,
