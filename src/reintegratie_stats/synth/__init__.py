@@ -34,7 +34,6 @@ from .missing import MARRule, MissingSpec
 from .override import get_parameter, set_parameters
 from .params import CONTACT_TERMS, SynthParams
 
-
 __all__ = [
     "CONTACT_TERMS",
     "GENERATOR_VERSION",
