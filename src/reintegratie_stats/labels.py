@@ -43,8 +43,9 @@ __all__ = [
 ]
 
 Lang = Literal["en", "nl"]
-#: Languages of the report texts (one ``report_texts_<lang>.yaml`` each).
-LANGS: tuple[str, ...] = ("en", "nl")
+#: Languages of the report texts (``languages`` of ``concepts.yaml``; one
+#: ``report_texts_<lang>.yaml`` each).
+LANGS: tuple[str, ...] = load_codebook().languages
 
 #: Columns whose values are variable names of the prisoners table (labelled by variable label).
 VARIABLE_COLUMNS: tuple[str, ...] = ("variable", "outcome", "predictor")
