@@ -30,7 +30,6 @@ import yaml
 from .schema import Codebook, load_codebook
 
 __all__ = [
-    "CONCEPT_COLUMNS",
     "LANGS",
     "VARIABLE_COLUMNS",
     "check_lang",
@@ -47,21 +46,10 @@ __all__ = [
 ]
 
 Lang = Literal["en", "nl"]
-#: Languages of the report texts (one ``report_texts_<lang>.yaml`` each).
-LANGS: tuple[str, ...] = ("en", "nl")
+#: Languages of the report texts (``languages`` of ``concepts.yaml``; one
+#: ``report_texts_<lang>.yaml`` each).
+LANGS: tuple[str, ...] = load_codebook().languages
 
-#: Key columns whose values are concept codes, and the concepts.yaml group that labels them.
-CONCEPT_COLUMNS: dict[str, str] = {
-    "type": "professional_types",
-    "type_a": "professional_types",
-    "type_b": "professional_types",
-    "need": "domains",
-    "domain": "domains",
-    "regime": "regimes",
-    "phase": "phases",
-    "detention_length_band": "detention_length_bands",
-    "norm": "policy_norms",
-}
 #: Columns whose values are variable names of the prisoners table (labelled by variable label).
 VARIABLE_COLUMNS: tuple[str, ...] = ("variable", "outcome", "predictor")
 
@@ -188,7 +176,7 @@ def value_label(
     cb = codebook or load_codebook()
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return value
-    group = CONCEPT_COLUMNS.get(column)
+    group = cb.concept_columns.get(column)  # key columns holding concept codes
     if group is not None:
         try:
             return cb.concept_label(group, str(value), lang)

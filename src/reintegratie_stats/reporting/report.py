@@ -124,8 +124,11 @@ def build_report(
     lang : {"en", "nl"}
         Language of the labels and headings in ``report.html``.
     seed : int
-        Seed of the synthetic twin and of what resamples (the multiple imputation of chapter
-        5 when asked for); default :data:`~.inputs.DEFAULT_SEED`.
+        Seed of the synthetic twin and of everything that resamples: the parametric-bootstrap
+        block tests of chapter 4 and the family models, the Monte Carlo exact tests of
+        chapter 3 (where a cell is small) and chapter 5's multiple imputation (when asked
+        for); default :data:`~.inputs.DEFAULT_SEED`. ``tests/test_reporting_sections.py``
+        checks that it arrives.
     threshold : int, optional
         Disclosure threshold; default the codebook's ``disclosure_threshold``
         (``data_schema/concepts.yaml``).

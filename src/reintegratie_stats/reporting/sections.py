@@ -263,12 +263,17 @@ def _descriptive(fn: str):
 
 
 def _bivariate(fn: str):
-    """compute(ctx): one function of :mod:`reintegratie_stats.bivariate` on the prisoners."""
+    """compute(ctx): one function of :mod:`reintegratie_stats.bivariate` on the prisoners,
+    with the report's seed when the function resamples (a Monte Carlo exact test)."""
 
     def compute(ctx: ReportContext) -> pd.DataFrame:
+        import inspect
+
         from .. import bivariate as B
 
-        return getattr(B, fn)(_prisoners(ctx))
+        f = getattr(B, fn)
+        seeded = "seed" in inspect.signature(f).parameters
+        return f(_prisoners(ctx), **({"seed": ctx.seed} if seeded else {}))
 
     return compute
 
@@ -358,7 +363,10 @@ def _no_contact(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     from .. import bivariate as B
 
     p = _prisoners(ctx)
-    return {"by_need": B.no_contact_by_need(p), "by_n": B.no_contact_by_n_needs(p)}
+    return {
+        "by_need": B.no_contact_by_need(p),
+        "by_n": B.no_contact_by_n_needs(p, seed=ctx.seed),
+    }
 
 
 def _read_no_contact(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
