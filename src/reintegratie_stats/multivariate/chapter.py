@@ -125,6 +125,10 @@ def chapter5(
         ],
         ignore_index=True,
     )
+    out["collapsed"] = pd.DataFrame(
+        {"variable": list(af.collapsed), "levels": list(af.collapsed.values())},
+        columns=["variable", "levels"],
+    )
     items = [c for c in prep_items(cb) if c in data.columns]
     out["reliability"] = scale_reliability(data, items)
 

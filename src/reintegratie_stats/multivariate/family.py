@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..disclosure import collapse_small_categories
 from ..schema import Codebook, load_codebook
 from .ols import ols
 from .predictors import analysis_frame
@@ -104,7 +105,9 @@ def family_models(
     rows = []
     groups = [("all", data)]
     if "has_children" in data.columns:
-        groups.append(("with_children", data.loc[data["has_children"] == 1]))
+        parents = data.loc[data["has_children"] == 1]
+        cats = [t[2:-1] for t in ctrl if t.startswith("C(") and t.endswith(")")]
+        groups.append(("with_children", collapse_small_categories(parents, None, cats).frame))
     for group, sub in groups:
         # within parents the children-routed measures vary; among all they carry the zeros
         for outcome in outcomes:
