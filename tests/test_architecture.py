@@ -337,7 +337,6 @@ NOT_YET_MIRRORED = {
     "synth.partial",
     # arrived with the report redesign; covered by doctests and test_reporting_spec.py,
     # test_tables.py and test_figures_*.py for now
-    "disclosure",
     "labels",
     "figures.bivariate",
     "figures.common",

@@ -26,7 +26,7 @@ from reintegratie_stats.reporting.tables import publish_table
 from reintegratie_stats.schema import load_codebook
 
 runner = CliRunner()
-EXCLUSION = ("n_missing", "n_excluded", "n_not_applicable")
+EXCLUSION = ("n_missing", "n_excluded", "n_not_applicable", "n_routed_zero")
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,7 +63,9 @@ def small_data(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
 # disclosure checkers (tested themselves below, so that they can fail)
 # --------------------------------------------------------------------------------------------
 #: Counts that are not of people (scale items): the report exempts them from suppression.
-NOT_PEOPLE = ("n_items",)
+NOT_PEOPLE = ("n_items", "n_groups", "n_clusters", "n_institutions")
+#: Shown for a count withheld by secondary suppression (issue 14).
+WITHHELD = "x"
 
 
 def is_count(col: str) -> bool:
@@ -107,10 +109,12 @@ def small_count_problems(header: list[str], rows: list[list[str]], thr: int) -> 
     for i, row in enumerate(rows):
         row_small = False
         for col, v in zip(header, row, strict=True):
-            if not is_count(col) or v in ("", marker):
-                if is_count(col) and v == marker and col not in EXCLUSION:
+            if not is_count(col) or v in ("", marker, WITHHELD):
+                if is_count(col) and v in (marker, WITHHELD) and col not in EXCLUSION:
                     row_small = True
                 continue
+            if col in EXCLUSION and v == "0":
+                continue  # nobody left out: discloses nothing
             try:
                 x = float(v)
             except ValueError:

@@ -189,10 +189,7 @@ def _stat_columns(df: pd.DataFrame, counts: Sequence[str]) -> list[str]:
             continue
         if pd.api.types.is_bool_dtype(df[c]):
             continue
-        kind = column_kind(c)
-        if kind in ("groups", "not_disclosive", "key") or (
-            _looks_like_count(str(c)) and kind in ("persons", "excluded")
-        ):
+        if column_kind(c) in ("groups", "not_disclosive", "key"):
             continue
         out.append(c)
     return out
