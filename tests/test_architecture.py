@@ -321,9 +321,6 @@ TESTS = ROOT / "tests"
 #: public API) rather than in their own tests/test_<package>_<module>.py. Shrink this list;
 #: test_mirror_list_is_not_stale fails when one gains its own file.
 NOT_YET_MIRRORED = {
-    # helper "disclosure" (issue 14) writes tests/test_disclosure.py; until it lands the module
-    # is covered by test_tables.py, test_disclosure_attack.py and its doctests
-    "disclosure",
     # multilevel/* is tested through the package API in test_multilevel_glmer.py,
     # test_multilevel_parity.py and test_multilevel_recovery.py (the inference branches edit
     # these modules now; split the tests after they merge)

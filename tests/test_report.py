@@ -26,7 +26,7 @@ from reintegratie_stats.reporting.tables import publish_table
 from reintegratie_stats.schema import load_codebook
 
 runner = CliRunner()
-EXCLUSION = ("n_missing", "n_excluded", "n_not_applicable")
+EXCLUSION = ("n_missing", "n_excluded", "n_not_applicable", "n_routed_zero")
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,7 +63,9 @@ def small_data(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
 # disclosure checkers (tested themselves below, so that they can fail)
 # --------------------------------------------------------------------------------------------
 #: Counts that are not of people (scale items): the report exempts them from suppression.
-NOT_PEOPLE = ("n_items",)
+NOT_PEOPLE = ("n_items", "n_groups", "n_clusters", "n_institutions")
+#: Shown for a count withheld by secondary suppression (issue 14).
+WITHHELD = "x"
 
 
 def is_count(col: str) -> bool:
@@ -107,10 +109,12 @@ def small_count_problems(header: list[str], rows: list[list[str]], thr: int) -> 
     for i, row in enumerate(rows):
         row_small = False
         for col, v in zip(header, row, strict=True):
-            if not is_count(col) or v in ("", marker):
-                if is_count(col) and v == marker and col not in EXCLUSION:
+            if not is_count(col) or v in ("", marker, WITHHELD):
+                if is_count(col) and v in (marker, WITHHELD) and col not in EXCLUSION:
                     row_small = True
                 continue
+            if col in EXCLUSION and v == "0":
+                continue  # nobody left out: discloses nothing
             try:
                 x = float(v)
             except ValueError:
@@ -354,10 +358,11 @@ def test_every_written_file_passes_disclosure_control(full_run):
     problems += html_problems(out / "report.html", 10)
     assert problems == []
     assert id_leaks(out, tables) == []
-    # the small groups were there and were suppressed, not dropped
+    # the small regime was there and was merged into "other" before computing (issue 14)
     regime = pd.read_csv(out / "tables" / "data_sample_by_regime.csv", dtype=str)
-    assert regime.set_index("regime").loc["EZV", "n"] == "<10"
-    assert regime.set_index("regime").loc["EZV", "mean_age"] == "–"
+    assert "EZV" not in set(regime["regime"]) and "other" in set(regime["regime"])
+    assert (pd.to_numeric(regime["n"]) >= 10).all()
+    assert "EZV" in run.manifest["categories_collapsed"]["regime"]
 
 
 def test_threshold_option_is_applied(small_data, tmp_path):
@@ -366,7 +371,10 @@ def test_threshold_option_is_applied(small_data, tmp_path):
     for f in (tmp_path / "r" / "tables").glob("*.csv"):
         assert csv_problems(f, 150) == []
     regime = pd.read_csv(tmp_path / "r" / "tables" / "data_sample_by_regime.csv", dtype=str)
-    assert (regime["n"] == "<150").any()
+    assert "other" in set(regime["regime"])  # regimes under 150 were merged
+    assert (pd.to_numeric(regime["n"]) >= 150).all()
+    inst = pd.read_csv(tmp_path / "r" / "tables" / "data_sample_by_institution.csv", dtype=str)
+    assert (inst["n"] == "<150").any() or (pd.to_numeric(inst["n"], errors="coerce") >= 150).all()
 
 
 def test_csv_tables_are_byte_identical_across_runs(full_run, tmp_path):

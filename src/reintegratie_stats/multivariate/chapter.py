@@ -162,6 +162,10 @@ def chapter5(
     def log(outcome: str, model: str, columns: Sequence[str], n_used: int) -> None:
         acc.extend(account(data, outcome, model, before, columns, n_used))
 
+    out["collapsed"] = pd.DataFrame(
+        {"variable": list(af.collapsed), "levels": list(af.collapsed.values())},
+        columns=["variable", "levels"],
+    )
     items = [c for c in prep_items(cb) if c in data.columns]
     out["reliability"] = scale_reliability(data, items)
     if len(out["reliability"]):

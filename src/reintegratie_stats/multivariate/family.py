@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..disclosure import collapse_small_categories
 from ..schema import Codebook, load_codebook
 from ..statistics.complete_cases import row_account
 from .ols import ols
@@ -117,7 +118,9 @@ def family_models(
             ("missing has_children", int(hc.isna().sum())),
             ("no minor children (has_children != 1)", int((hc.notna() & (hc != 1)).sum())),
         ]
-        groups.append(("with_children", data.loc[hc == 1], before + [o for o in outside if o[1]]))
+        cats = [t[2:-1] for t in ctrl if t.startswith("C(") and t.endswith(")")]
+        parents = collapse_small_categories(data.loc[hc == 1], None, cats).frame
+        groups.append(("with_children", parents, before + [o for o in outside if o[1]]))
     for group, sub, start in groups:
         # within parents the children-routed measures vary; among all they carry the zeros
         for outcome in outcomes:

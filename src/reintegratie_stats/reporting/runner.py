@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..disclosure import Protected, default_threshold, protect, visible_rows
+from ..disclosure import Audit, Protected, default_threshold, protect, protect_linked, visible_rows
 from ..labels import concept_text, text
 from .inputs import DEFAULT_SEED
 
@@ -219,6 +219,7 @@ class ReportRun:
     wall_time_s: float
     out_dir: Path | None = None
     manifest: dict[str, Any] | None = None
+    audit: Audit | None = None
 
     @property
     def ok(self) -> bool:
@@ -379,4 +380,19 @@ def run_steps(
             else:
                 console.print(f"[red]✗[/red] {label} ({dt:.1f} s): {err}", highlight=False)
     results = [by_name[name] for name in steps]  # report order
-    return ReportRun(results, time.perf_counter() - t_all)
+    audit = _protect_together(results, ctx.threshold)
+    return ReportRun(results, time.perf_counter() - t_all, audit=audit)
+
+
+def _protect_together(results: list[StepResult], threshold: int) -> Audit | None:
+    """Secondary suppression over every table of the run (they describe one population, so a
+    small cell of one table must not follow from the others), then the audit; each step's
+    protected tables are replaced by the jointly protected ones."""
+    raw = {k: df for r in results for k, df in r.output.tables.items()}
+    if not raw:
+        return None
+    cols = {k: v for r in results for k, v in r.output.count_cols.items()}
+    prot, audit = protect_linked(raw, threshold, cols)
+    for r in results:
+        r.output.protected = {k: prot[k] for k in r.output.tables}
+    return audit

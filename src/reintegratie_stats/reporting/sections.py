@@ -33,17 +33,47 @@ Fields = dict[str, Any]
 
 
 def _prisoners(ctx: ReportContext) -> pd.DataFrame:
-    """The prisoners table with the derived variables (computed once per run)."""
+    """The prisoners table with the derived variables (computed once per run); regimes,
+    phases and detention-length bands held by fewer people than the threshold are merged
+    into "other" before anything is computed (:func:`~reintegratie_stats.disclosure.collapse_small_categories`)."""
     from ..derived_variables import add_derived
+    from ..disclosure import collapse_small_categories
 
-    return ctx.cached("prisoners", lambda: add_derived(ctx.inputs.prisoners))
+    def make() -> pd.DataFrame:
+        small = collapse_small_categories(add_derived(ctx.inputs.prisoners), ctx.threshold)
+        ctx.cache["categories_collapsed"] = small.merged
+        return small.frame
+
+    return ctx.cached("prisoners", make)
+
+
+def _collapsed_notes(merged: dict[str, list[str]], ctx: ReportContext, where: str) -> list[str]:
+    """The report says which categories were merged into "other" and why."""
+    if not merged:
+        return []
+    what = "; ".join(
+        f"{c}: " + ", ".join(str(ctx.label(_LABEL_GROUPS.get(c, c), v)) for v in levels)
+        for c, levels in merged.items()
+    )
+    return [ctx.text("collapsed", threshold=ctx.threshold, where=ctx.text(where), what=what)]
+
+
+#: Concept groups of the collapsed category columns (for their labels).
+_LABEL_GROUPS = {
+    "regime": "regimes",
+    "phase": "phases",
+    "detention_length_band": "detention_length_bands",
+}
 
 
 # --------------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------------
 def _data(ctx: ReportContext) -> dict[str, Any]:
-    """Rows per table, validation state, and the sample by regime and by institution."""
+    """Rows per table, validation state, and the sample by regime and by institution
+    (institutions with fewer prisoners than the threshold pooled into one "other" row)."""
+    from ..disclosure import collapse_small
+
     cb = load_codebook()
     rows = [  # columns and issues are not counts of people: one text cell
         {
@@ -59,7 +89,8 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
         for table_name, rep in ctx.inputs.validation.items()
     ]
     p = _prisoners(ctx)
-    regimes = [r for r in cb.regimes if r in set(p["regime"].dropna())]
+    present = set(p["regime"].dropna())
+    regimes = [r for r in cb.regimes if r in present] + sorted(present - set(cb.regimes))
     by_regime = pd.DataFrame(
         [
             {
@@ -75,15 +106,16 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
         ],
         columns=["regime", "n", "share", "mean_age", "mean_weeks_detained"],
     )
-    inst = sorted(p["institution_id"].dropna().unique()) if "institution_id" in p else []
+    inst_ids = p["institution_id"] if "institution_id" in p else pd.Series(dtype=object)
+    pooled = collapse_small(inst_ids, ctx.threshold)  # small institutions: one "other" row
+    n_small = len(set(inst_ids.dropna()) - set(pooled.dropna()))
+    inst = sorted(pooled.dropna().unique(), key=lambda i: (i == "other", str(i)))
     by_inst = pd.DataFrame(
         [
             {
                 "institution_id": i,
-                "n": int((p["institution_id"] == i).sum()),
-                "share_soon_released": float(
-                    p.loc[p["institution_id"] == i, "soon_released"].mean()
-                )
+                "n": int((pooled == i).sum()),
+                "share_soon_released": float(p.loc[pooled == i, "soon_released"].mean())
                 if "soon_released" in p
                 else np.nan,
             }
@@ -96,7 +128,8 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
         "by_regime": by_regime,
         "by_institution": by_inst,
         "n_prisoners": len(p),
-        "n_institutions": len(inst),
+        "n_institutions": int(inst_ids.nunique()),
+        "n_small_institutions": n_small,
     }
 
 
@@ -132,10 +165,7 @@ DATA = Section(
         table(
             "data_sample_by_institution",
             lambda r, ctx: r["by_institution"],
-            lambda t, r, ctx: dict(
-                n_small=int((t["n"] < ctx.threshold).sum()),
-                threshold=ctx.threshold,
-            ),
+            lambda t, r, ctx: dict(n_small=r["n_small_institutions"], threshold=ctx.threshold),
         ),
         # warnings and conversions are listed, not just counted (absent when there are none)
         table(
@@ -150,6 +180,9 @@ DATA = Section(
         ),
     ),
     rows=lambda r, tables: (r["n_prisoners"], {}),
+    notes=lambda r, ctx: _collapsed_notes(
+        ctx.cache.get("categories_collapsed", {}), ctx, "collapsed_all"
+    ),
 )
 
 
@@ -732,14 +765,22 @@ def _ch5_rows(r: dict[str, pd.DataFrame], tables: list[pd.DataFrame]) -> tuple[i
 
 
 #: chapter5 results published by another section (the family models) or in the manifest
-#: (the row account of every model).
-_CH5_ELSEWHERE = ("family", "accounting")
+#: (the row account of every model and the collapsed categories).
+_CH5_ELSEWHERE = ("family", "accounting", "collapsed")
 
 
 def _ch5_notes(r: dict[str, pd.DataFrame], ctx: ReportContext) -> list[str]:
     """A chapter-5 result the spec does not publish is named, never dropped silently."""
     spec = {o.compute.key for o in CH5_PREPAREDNESS.outputs if isinstance(o.compute, _Part)}
-    return [
+    merged = r.get("collapsed")
+    notes = (
+        _collapsed_notes(
+            dict(zip(merged["variable"], merged["levels"], strict=True)), ctx, "collapsed_ch5"
+        )
+        if merged is not None and len(merged)
+        else []
+    )
+    return notes + [
         f"chapter5 result {k!r} is not in the report spec"
         for k in r
         if k not in spec and k not in _CH5_ELSEWHERE

@@ -200,6 +200,8 @@ def write_manifest(
         "backend": ctx.backend,
         "lang": ctx.lang,
         "disclosure_threshold": thr,
+        "disclosure_audit": run.audit.record() if run.audit is not None else None,
+        "categories_collapsed": ctx.cache.get("categories_collapsed", {}),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "dependencies": dependency_versions(),
