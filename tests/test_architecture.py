@@ -375,6 +375,7 @@ CROSS_MODULE_TESTS = {
     "test_reference_report.py",
     "test_report.py",
     "test_report_browser.py",
+    "test_report_publication.py",  # the publication tables of a whole report: docx, CSV, print
     "test_synth_calibration.py",
     "test_synth_recovery.py",
     "test_tables.py",
