@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import unicodedata
 import subprocess
+import unicodedata
 from pathlib import Path
 from unittest import mock
 
