@@ -355,6 +355,7 @@ CROSS_MODULE_TESTS = {
     "test_report.py",
     "test_report_browser.py",
     "test_row_accounting.py",  # every model's rows, analyses through the manifest
+    "test_report_publication.py",  # the publication tables of a whole report: docx, CSV, print
     "test_synth_calibration.py",
     "test_synth_recovery.py",
     "test_tables.py",

@@ -24,10 +24,11 @@ from .runner import CHAPTERS
 from .tables import format_value, to_html
 
 if TYPE_CHECKING:
+    from ..publication.tables import PubTable
     from .inputs import Inputs
     from .runner import ReportContext, ReportRun
 
-__all__ = ["CSP", "render_page", "render_table"]
+__all__ = ["CSP", "render_page", "render_publication", "render_table"]
 
 #: The page may load nothing from outside itself: images only as data: URLs, inline style/script.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -45,6 +46,20 @@ table.rs th{background:#f1f4f8}table.rs td.num{text-align:right;font-variant-num
 .failed{background:#fdecea;border-left:4px solid #c62828;padding:.5rem .8rem}
 .note{color:#555;font-size:.85rem}figure{margin:.5rem 0 1rem}figure img{max-width:100%;height:auto}
 .caption{font-weight:600;margin-top:1rem}nav ul{columns:2;font-size:.9rem}
+.publication{border-left:3px solid #2b5d8a;padding-left:.8rem;margin:1rem 0 2rem}
+.publication .pubnote{color:#555;font-size:.8rem;margin:.1rem 0}
+@page{size:A4 landscape;margin:10mm}
+@media print{
+body{max-width:none;padding:0;font-size:9pt;line-height:1.3}
+nav{display:none}
+.tablewrap{max-height:none;overflow:visible}
+table.rs{width:100%;table-layout:fixed;font-size:6.5pt}
+table.rs th,table.rs td{padding:1px 2px;overflow-wrap:anywhere;word-break:break-word}
+table.pub{font-size:7.5pt}
+thead{display:table-header-group}tr,figure,img{break-inside:avoid}
+figure img{max-width:100%;max-height:17cm}
+h2{break-before:page}h2,h3,.caption{break-after:avoid}
+}
 """
 
 _SCRIPT = """
@@ -98,8 +113,40 @@ def data_description(inputs: Any, ctx: Any) -> str:
     return ", ".join(names) if names else str(inputs.source)
 
 
-def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[str, bytes]) -> str:
-    """The whole report page as one HTML string."""
+def render_publication(t: PubTable, lang: str) -> str:
+    """One publication table: numbered caption, the table (canonical keys as ``data-col``),
+    footnotes and its reading. Cells are already text (formatted from protected tables)."""
+    e = html.escape
+    label = text("pub_headers", "table", lang)
+    head = "".join(
+        f'<th data-col="{e(c)}">{e(h)}</th>' for c, h in zip(t.columns, t.header, strict=True)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{e(v)}</td>' if j else f"<td>{e(v)}</td>" for j, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in t.rows
+    )
+    notes = "".join(f'<p class="pubnote">{e(n)}</p>' for n in t.notes)
+    return (
+        f'<p class="caption" id="pub-{e(t.name)}">{e(label)} {e(t.number)}. {e(t.caption)}</p>'
+        f'<div class="tablewrap"><table class="rs pub"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>{notes}"
+        f'<p class="reading">{e(t.reading)}</p>'
+    )
+
+
+def render_page(
+    run: ReportRun,
+    ctx: ReportContext,
+    inputs: Inputs,
+    pngs: dict[str, bytes],
+    publication: list[PubTable] | None = None,
+) -> str:
+    """The whole report page as one HTML string (``publication``: the publication tables,
+    shown at the head of their chapter)."""
     from .. import __version__
 
     lang = ctx.lang
@@ -126,6 +173,15 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
         if not results:
             continue
         parts.append(f'<h2 id="{key}">{e(text("chapters", key, lang))}</h2>')
+        pubs = [t for t in publication or [] if t.chapter == key]
+        if pubs:
+            parts.append(
+                f'<section class="publication" id="publication-{key}">'
+                f"<h3>{e(text('pub_headers', 'section', lang))}</h3>"
+                f'<p class="note">{e(text("pub_headers", "section_intro", lang))}</p>'
+            )
+            parts += [render_publication(t, lang) for t in pubs]
+            parts.append("</section>")
         for r in results:
             parts.append(f'<section id="step-{e(r.name)}"><h3>{e(r.title[lang])}</h3>')
             if r.status != "ok":
