@@ -22,6 +22,7 @@ b'PK'
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -32,7 +33,7 @@ from .runner import CHAPTERS
 __all__ = ["docx_available", "docx_bytes"]
 
 #: Fixed document dates, so that the file's properties do not change between runs.
-_DATE = datetime(2019, 1, 1)
+_DATE = datetime(2000, 1, 1)
 
 
 def docx_available() -> bool:
@@ -135,4 +136,15 @@ def docx_bytes(
             doc.add_picture(io.BytesIO(png), width=Cm(22))
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    # python-docx stamps every zip member with the current time; same inputs, same bytes
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
