@@ -57,5 +57,5 @@ if command -v R >/dev/null 2>&1; then
   "$VENV/bin/pip" install -q -e ".[all]"
 else
   echo "setup: R not found: installing without the lme4 extra (backend='lme4' unavailable)"
-  "$VENV/bin/pip" install -q -e ".[notebooks,dev]"
+  "$VENV/bin/pip" install -q -e ".[notebooks,word,dev]"
 fi

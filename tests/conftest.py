@@ -77,6 +77,7 @@ def needs(tool: str):
         reason=f"{tool} not on PATH (installed by scripts/setup.sh as root)",
     )
 
+
 # Fixture generators (run by hand to rebuild tests/reference/): never imported by pytest,
 # whose --doctest-modules would otherwise run them at collection.
 collect_ignore_glob = ["reference/*.py"]

@@ -4,7 +4,8 @@ It knows what any reader of the published tables knows (how the tables relate: c
 table add up to its margins, breakdowns add up to the overall row, ``n + n_missing`` is a group's
 size, a published rate times ``n`` is the count, a 0/1 term's SD gives its group size) and
 nothing of the package's code. Every relation becomes a linear equation over the cells; a
-suppressed cell ("<10") is an unknown with ``0 <= x <= threshold - 1``. A suppressed cell is
+suppressed cell ("<10") is an unknown with ``0 <= x <= threshold - 1``, a withheld count ("x", any
+other text in a count column) an unknown ``x >= 0``. A suppressed cell is
 *recovered* when linear programming pins it to one integer. The test compares recovered values
 with the unsuppressed truth, so a wrong relation can only make the attacker weaker, never create
 a false finding.
@@ -27,6 +28,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 SUPPRESSED = re.compile(r"^<(\d+)$")
+WITHHELD = "x"
 # Columns that name a row (not counts, not statistics): what a reader joins tables on.
 KEYS = (
     "type",
@@ -68,6 +70,7 @@ class Attack:
 
     threshold: int = 10
     unknowns: list[Cell] = field(default_factory=list)
+    small: list[bool] = field(default_factory=list)  # "<k" (else withheld, "x": unbounded)
     index: dict[tuple[str, int, str], int] = field(default_factory=dict)
     rows: list[dict[int, float]] = field(default_factory=list)
     rhs: list[float] = field(default_factory=list)
@@ -78,12 +81,14 @@ class Attack:
         v = tables[t].at[r, c]
         if isinstance(v, str):
             m = SUPPRESSED.match(v.strip())
-            if m:
-                self.threshold = int(m.group(1))
+            if m or (v.strip() == WITHHELD and (c == "n" or c.startswith("n_"))):
+                if m:
+                    self.threshold = int(m.group(1))
                 key = (t, r, c)
                 if key not in self.index:
                     self.index[key] = len(self.unknowns)
                     self.unknowns.append(Cell(t, r, c))
+                    self.small.append(bool(m))
                 return ("u", self.index[key])
             try:
                 v = float(v)
@@ -114,7 +119,7 @@ class Attack:
 
 def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return {
-        p.stem: pd.read_csv(p, dtype=str, keep_default_na=False).replace({"": np.nan})
+        p.stem: pd.read_csv(p, dtype=str, keep_default_na=False).replace({"": None})
         for p in sorted(Path(folder).glob("*.csv"))
     }
 
@@ -391,11 +396,12 @@ def pinned(a: Attack) -> dict[int, int]:
         slack = 0.5
         A_ub = np.vstack([Ac, -Ac])
         b_ub = np.r_[bc + slack, -bc + slack]
+        bounds = [(0, ub) if a.small[j] else (0, None) for j in cols]
         for k, j in enumerate(cols):
             obj = np.zeros(len(cols))
             obj[k] = 1.0
-            lo = linprog(obj, A_ub=A_ub, b_ub=b_ub, bounds=(0, ub), method="highs")
-            hi = linprog(-obj, A_ub=A_ub, b_ub=b_ub, bounds=(0, ub), method="highs")
+            lo = linprog(obj, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+            hi = linprog(-obj, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
             if lo.status != 0 or hi.status != 0:
                 continue
             low, high = math.ceil(lo.fun - 1e-6), math.floor(-hi.fun + 1e-6)

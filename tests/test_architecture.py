@@ -30,14 +30,7 @@ PENDING_REPORT_REDESIGN_PRIVATE: set[tuple[str, str, str]] = set()
 # these entries (the mutual lazy import goes if _lme4.fit_lme4 returns the fields and mixed()
 # builds the MixedResults; to_patsy_frame becomes statistics.lmm.patsy_frame there).
 PENDING_INFERENCE_LMM_CYCLES = {frozenset({"multivariate.mixed", "multivariate._lme4"})}
-PENDING_INFERENCE_LMM_PRIVATE: set[tuple[str, str, str]] = {
-    # arrived with the power branch (issue 16) at the end of the session; to be made public
-    ("power.simulation", "power.analyses", "_check_term"),
-    ("synth.partial", "synth.generate", "_canonical"),
-    ("synth.partial", "synth.generate", "_family"),
-    ("synth.partial", "synth.generate", "_institutions"),
-    ("synth.partial", "synth.generate", "_registration"),
-}
+PENDING_INFERENCE_LMM_PRIVATE: set[tuple[str, str, str]] = set()
 
 # Modules the layer table names that arrive with the report redesign (codebook ``labels``,
 # data-layer ``disclosure``); the lead deletes this set when merging it.
@@ -328,20 +321,6 @@ TESTS = ROOT / "tests"
 #: public API) rather than in their own tests/test_<package>_<module>.py. Shrink this list;
 #: test_mirror_list_is_not_stale fails when one gains its own file.
 NOT_YET_MIRRORED = {
-    # power branch (issue 16): covered by tests/test_power.py for now
-    "figures.power",
-    "power.analyses",
-    "power.design",
-    "power.simulation",
-    "synth.override",
-    "synth.partial",
-    # arrived with the report redesign; covered by doctests and test_reporting_spec.py,
-    # test_tables.py and test_figures_*.py for now
-    "disclosure",
-    "labels",
-    "figures.bivariate",
-    "figures.common",
-    "reporting.sections",
     # multilevel/* is tested through the package API in test_multilevel_glmer.py,
     # test_multilevel_parity.py and test_multilevel_recovery.py (the inference branches edit
     # these modules now; split the tests after they merge)
@@ -375,6 +354,8 @@ CROSS_MODULE_TESTS = {
     "test_reference_report.py",
     "test_report.py",
     "test_report_browser.py",
+    "test_row_accounting.py",  # every model's rows, analyses through the manifest
+    "test_report_publication.py",  # the publication tables of a whole report: docx, CSV, print
     "test_synth_calibration.py",
     "test_synth_recovery.py",
     "test_tables.py",

@@ -198,3 +198,22 @@ def test_bad_input():
         needs_vs_contact(simulate_prisoners(50), needs=["happiness"])
     with pytest.raises(ValueError, match="p_adjust"):
         needs_vs_contact(simulate_prisoners(50), p_adjust="tukey")
+
+
+def test_monte_carlo_exact_test_is_seeded_by_the_caller():
+    # a 3 x 2 table with an expected count below 5: Fisher-Freeman-Halton by Monte Carlo
+    df = pd.DataFrame(
+        {
+            "g": ["a"] * 30 + ["b"] * 30 + ["c"] * 6,
+            "y": [1.0] * 10 + [0.0] * 20 + [1.0] * 18 + [0.0] * 12 + [1.0] * 5 + [0.0],
+        }
+    )
+    from reintegratie_stats.bivariate import group_comparison
+
+    def p(seed):
+        r = group_comparison(df, ["y"], "g", seed=seed)
+        assert r["test"].iloc[0] == "fisher-freeman-halton (monte carlo)"
+        return float(r["p_value"].iloc[0])
+
+    assert p(7) == p(7)
+    assert p(7) != p(8)  # the resamples follow the seed (4,999 tables: p differs in its digits)

@@ -239,3 +239,130 @@ def test_synth_bad_mapping_exits_2(tmp_path):
 def test_synth_impossible_size_exits_2(tmp_path):
     res = run("synth", "--out", str(tmp_path), "--n-institutions", "50", "--n-professionals", "10")
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+# --------------------------------------------------------------------------------------------
+# --lang nl: every subcommand's refusals and messages in Dutch (data_schema/cli_messages.yaml)
+# --------------------------------------------------------------------------------------------
+#: English words none of the Dutch messages may contain (word boundaries; kebab-case issue
+#: codes such as ``unknown-column`` and file names are identifiers, taken out before the check).
+ENGLISH = (
+    "error", "cannot", "must", "expected", "got", "found", "unknown", "file", "line",
+    "column", "columns", "rows", "row", "the", "not", "and", "with", "than", "twice",
+    "header", "failed", "invalid", "valid", "needs", "known", "read", "missing", "wrote",
+)  # fmt: skip
+
+
+def _english_left(text: str, folder) -> list[str]:
+    import re
+
+    text = text.replace(str(folder), "<map>")
+    text = re.sub(r"\S+\.(csv|yaml|txt|sav|parquet|dta)\b", "<bestand>", text)
+    text = re.sub(r"\b\w+(?:-\w+)+\b", "<code>", text)  # issue codes: stable identifiers
+    text = re.sub(r"\{[^}]*\}", "<yaml>", text)  # the mapping's own keys, as the user writes them
+    text = re.sub(r"'[^']*'", "<naam>", text)  # quoted names and values, as in the file
+    text = re.sub(r"\S*[_.]\S*", "<naam>", text)  # codebook names and key paths: identifiers
+    words = set(re.findall(r"[A-Za-z]+", text.lower()))
+    return sorted(words & set(ENGLISH))
+
+
+def _nl_cases(d, tables):
+    """(arguments, expected exit code, Dutch words expected) per refusal, every subcommand."""
+    good = d / "gedetineerden.csv"
+    write_table(tables["prisoners"], good, "prisoners")
+    bad = d / "fout.csv"
+    write_table(tables["prisoners"].drop(columns=["prisoner_id"]), bad, "prisoners")
+    cut = d / "afgebroken.csv"
+    cut.write_bytes(good.read_bytes()[:-7])
+    dup = d / "dubbel.csv"
+    dup.write_text("prisoner_id;age;age\n1;30;31\n", encoding="utf-8")
+    short = d / "kort.csv"
+    short.write_text("prisoner_id,age,sex\n1,30,1\n2\n", encoding="utf-8")
+    (d / "tekst.txt").write_text("x", encoding="utf-8")
+    broken_map = d / "kapot.yaml"
+    broken_map.write_text("tables:\n  prisoners: 5\n", encoding="utf-8")
+    typo_map = d / "typo.yaml"
+    typo_map.write_text("tables:\n  prisoners:\n    columns:\n      leeftijd: aeg\n", "utf-8")
+    folder = d / "map"
+    folder.mkdir()
+    write_table(tables["prisoners"], folder / "prisoners.csv", "prisoners")
+    write_table(tables["institutions"], folder / "institutions.csv", "institutions")
+    v = ["validate", "--table", "prisoners", "--lang", "nl"]
+    return [
+        (v + [str(d / "weg.csv")], 2, ["bestand niet gevonden"]),
+        (v + [str(d / "tekst.txt")], 2, ["onbekend bestandsformaat"]),
+        (v + [str(good), "--decimal", ";"], 2, ["--decimal moet"]),
+        (v + [str(good), "--encoding", "klingon"], 2, ["onbekende --encoding"]),
+        (v + [str(cut)], 2, ["afgebroken"]),
+        (v + [str(dup)], 2, ["komt twee keer voor", "geef een van beide een andere naam"]),
+        (v + [str(short)], 2, ["rij 2 (regel 3) heeft 1 van 3 velden"]),
+        (v + [str(good), "--mapping", str(broken_map)], 2, ["mapping", "verwacht"]),
+        (v + [str(good), "--mapping", str(typo_map)], 2, ["'aeg' is geen variabele"]),
+        (v + [str(good), "--mapping", str(d / "weg.yaml")], 2, ["niet gevonden"]),
+        (v + [str(bad)], 1, ["ONGELDIG", "verplichte kolom ontbreekt"]),
+        (["report", "--data", str(d / "weg"), "--lang", "nl"], 2, ["gegevensmap niet gevonden"]),
+        (["report", "--mapping", str(typo_map), "--lang", "nl"], 2, ["--mapping vraagt om --data"]),
+        (
+            [
+                "report",
+                "--data",
+                str(folder),
+                "--step",
+                "geen",
+                "--out",
+                str(d / "uit"),
+                "--lang",
+                "nl",
+            ],
+            2,
+            ["onbekende stap"],
+        ),  # fmt: skip
+        (
+            [
+                "synth",
+                "--out",
+                str(d / "tw"),
+                "--n-institutions",
+                "5",
+                "--n-professionals",
+                "2",
+                "--lang",
+                "nl",
+            ],
+            2,
+            ["moet >= n_institutions"],
+        ),  # fmt: skip
+        (["power", "--institutions", "veel", "--lang", "nl"], 2, ["moet getallen"]),
+        (["power", "--facility", "kamer", "--lang", "nl"], 2, ["--facility moet NAAM=P"]),
+        (["power", "--effect", "geen", "--lang", "nl"], 2, ["onbekend effect"]),
+    ]
+
+
+def test_every_subcommand_refuses_in_dutch_with_its_exit_code(tmp_path, tables):
+    d = tmp_path / "gegevens"
+    d.mkdir()
+    english = {}
+    for args, code, words in _nl_cases(d, tables):
+        res = runner.invoke(app, args)
+        out = res.output + (res.stderr if res.stderr_bytes is not None else "")
+        assert res.exit_code == code, (args, res.exit_code, out)
+        assert "Traceback" not in out, args
+        for w in words:
+            assert w in out, (args, w, out)
+        left = _english_left(out, d)
+        if left:
+            english[" ".join(args[:1] + args[-3:])] = (left, out)
+    assert english == {}, english
+
+
+def test_the_messages_of_both_languages_have_the_same_keys_and_fields():
+    import re
+
+    from reintegratie_stats.labels import cli_messages
+
+    texts = cli_messages()["texts"]
+    assert set(texts) == {"en", "nl"}
+    assert texts["en"].keys() == texts["nl"].keys()
+    for key, en in texts["en"].items():
+        fields = lambda s: set(re.findall(r"\{(\w+)\}", s))  # noqa: E731
+        assert fields(en) == fields(texts["nl"][key]), key

@@ -26,7 +26,7 @@ from reintegratie_stats.reporting.tables import publish_table
 from reintegratie_stats.schema import load_codebook
 
 runner = CliRunner()
-EXCLUSION = ("n_missing", "n_excluded", "n_not_applicable")
+EXCLUSION = ("n_missing", "n_excluded", "n_not_applicable", "n_routed_zero")
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,7 +63,9 @@ def small_data(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
 # disclosure checkers (tested themselves below, so that they can fail)
 # --------------------------------------------------------------------------------------------
 #: Counts that are not of people (scale items): the report exempts them from suppression.
-NOT_PEOPLE = ("n_items",)
+NOT_PEOPLE = ("n_items", "n_groups", "n_clusters", "n_institutions")
+#: Shown for a count withheld by secondary suppression (issue 14).
+WITHHELD = "x"
 
 
 def is_count(col: str) -> bool:
@@ -107,10 +109,12 @@ def small_count_problems(header: list[str], rows: list[list[str]], thr: int) -> 
     for i, row in enumerate(rows):
         row_small = False
         for col, v in zip(header, row, strict=True):
-            if not is_count(col) or v in ("", marker):
-                if is_count(col) and v == marker and col not in EXCLUSION:
+            if not is_count(col) or v in ("", marker, WITHHELD):
+                if is_count(col) and v in (marker, WITHHELD) and col not in EXCLUSION:
                     row_small = True
                 continue
+            if col in EXCLUSION and v == "0":
+                continue  # nobody left out: discloses nothing
             try:
                 x = float(v)
             except ValueError:
@@ -354,10 +358,11 @@ def test_every_written_file_passes_disclosure_control(full_run):
     problems += html_problems(out / "report.html", 10)
     assert problems == []
     assert id_leaks(out, tables) == []
-    # the small groups were there and were suppressed, not dropped
+    # the small regime was there and was merged into "other" before computing (issue 14)
     regime = pd.read_csv(out / "tables" / "data_sample_by_regime.csv", dtype=str)
-    assert regime.set_index("regime").loc["EZV", "n"] == "<10"
-    assert regime.set_index("regime").loc["EZV", "mean_age"] == "–"
+    assert "EZV" not in set(regime["regime"]) and "other" in set(regime["regime"])
+    assert (pd.to_numeric(regime["n"]) >= 10).all()
+    assert "EZV" in run.manifest["categories_collapsed"]["regime"]
 
 
 def test_threshold_option_is_applied(small_data, tmp_path):
@@ -366,7 +371,10 @@ def test_threshold_option_is_applied(small_data, tmp_path):
     for f in (tmp_path / "r" / "tables").glob("*.csv"):
         assert csv_problems(f, 150) == []
     regime = pd.read_csv(tmp_path / "r" / "tables" / "data_sample_by_regime.csv", dtype=str)
-    assert (regime["n"] == "<150").any()
+    assert "other" in set(regime["regime"])  # regimes under 150 were merged
+    assert (pd.to_numeric(regime["n"]) >= 150).all()
+    inst = pd.read_csv(tmp_path / "r" / "tables" / "data_sample_by_institution.csv", dtype=str)
+    assert (inst["n"] == "<150").any() or (pd.to_numeric(inst["n"], errors="coerce") >= 150).all()
 
 
 def test_csv_tables_are_byte_identical_across_runs(full_run, tmp_path):
@@ -453,3 +461,24 @@ def test_progress_is_shown_per_step_with_time_and_reason():
     assert "✓ [1/3] ok (" in text and "1 tables, 0 figures" in text
     assert "✗ [2/3] boom" in text and "RuntimeError: model did not converge at all" in text
     assert "✗ [3/3] bad" in text
+
+
+def test_the_header_says_what_the_data_are(small_data, tmp_path):
+    """Real data: the file names and no seed; the twin: 'synthetic twin, seed N' (en and nl)."""
+    import re
+    from types import SimpleNamespace
+
+    from reintegratie_stats.reporting.html_report import data_description
+
+    data, _ = small_data
+    build_report(data, out=tmp_path / "r", steps=["data_overview"], console=None)
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    meta = re.search(r'<p class="meta">(.*?)</p>', page).group(1)
+    for name in ("institutions.csv", "prisoners.sav", "professionals.parquet"):
+        assert name in meta
+    assert "seed" not in meta
+    twin = SimpleNamespace(synthetic=True, files=[], source="synthetic twin seed 7")
+    ctx = SimpleNamespace(lang="en", seed=7)
+    assert data_description(twin, ctx) == "synthetic twin, seed 7"
+    ctx.lang = "nl"
+    assert data_description(twin, ctx) == "synthetische tweeling, seed 7"

@@ -168,38 +168,24 @@ def test_concept_and_p_value_columns(cb):
     assert all(c in rc for c in cb.p_value_columns)
 
 
-def _presentation_module_with(name: str):
-    # CONCEPT_COLUMNS / P_COLUMNS move from reporting.tables to the codebook-layer labels
-    # module with the report redesign; whichever holds them must agree with the codebook.
-    for mod in ("reintegratie_stats.labels", "reintegratie_stats.reporting.tables"):
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        if hasattr(m, name):
-            return getattr(m, name)
-    return None
+def test_labels_and_formatter_read_concept_and_p_value_columns_from_the_codebook(cb):
+    # no Python copy of concepts.concept_columns / p_value_columns: the label of a concept
+    # column's code is the codebook's concept label, and every p-value column prints as one
+    from reintegratie_stats.labels import value_label
+    from reintegratie_stats.reporting.tables import format_value
 
-
-def test_report_code_agrees_with_concept_and_p_value_columns(cb):
-    concept = _presentation_module_with("CONCEPT_COLUMNS")
-    if concept is not None:
-        assert dict(concept) == cb.concept_columns
-    p_cols = _presentation_module_with("P_COLUMNS")
-    if p_cols is not None:
-        assert tuple(p_cols) == cb.p_value_columns
+    for col, group in cb.concept_columns.items():
+        code = cb.concept_codes(group)[0]
+        assert value_label(col, code, "nl") == cb.concept_label(group, str(code), "nl"), col
+    for col in cb.p_value_columns:
+        assert format_value(col, 0.0004, 2) == "<0.001"
+    assert format_value("estimate", 0.0004, 2) == "0.00"  # not a p-value column
 
 
 # --- no Python literal repeats a whole codebook list -------------------------------------------
 # The synthetic twin's parameter tables are keyed by code by design (they are the generator's
 # model, checked against the codebook by its own tests), so synth/ is not scanned.
 NOT_SCANNED = ("synth/",)
-# Repeats that the report redesign removes (reporting.tables -> codebook labels); the lead
-# deletes this set when merging it.
-PENDING_REPORT_REDESIGN = {
-    ("reporting/tables.py", "concept_columns"),
-    ("reporting/tables.py", "p_value_columns"),
-}
 
 
 def _codebook_lists(cb) -> dict[str, tuple]:
@@ -269,19 +255,7 @@ def test_no_python_literal_repeats_a_codebook_list(cb):
             continue
         for name in _repeats(ast.parse(p.read_text(encoding="utf-8")), lists):
             found.add((rel, name))
-    bad = found - PENDING_REPORT_REDESIGN
-    assert not bad, f"read these lists from the codebook instead: {sorted(bad)}"
-
-
-def test_pending_report_redesign_repeats_still_exist(cb):
-    lists = _codebook_lists(cb)
-    gone = [
-        (rel, name)
-        for rel, name in PENDING_REPORT_REDESIGN
-        if not (SRC / rel).exists()
-        or name not in _repeats(ast.parse((SRC / rel).read_text()), lists)
-    ]
-    assert not gone, f"fixed: delete from PENDING_REPORT_REDESIGN: {gone}"
+    assert not found, f"read these lists from the codebook instead: {sorted(found)}"
 
 
 def test_docs_name_every_concept_group(cb):

@@ -13,8 +13,10 @@ from reintegratie_stats.schema import load_codebook
 from reintegratie_stats.synth import (
     CONTACT_TERMS,
     SynthParams,
+    draw_family,
     generate,
     load_example,
+    set_parameters,
     write_twin,
 )
 
@@ -219,3 +221,30 @@ def test_single_institution_and_uncalibrated():
     beta = raw.truth["contact"]["probation"]["beta"]["Intercept"]
     assert beta == SynthParams().contact_beta["probation"]["Intercept"]
     assert raw.truth["contact"]["probation"]["intercept_calibrated"] is False
+
+
+# --- draw_family: only the blocks a family analysis needs --------------------------------
+def test_draw_family_equals_generate():
+    p = set_parameters({"family_room_visit_ratio": 1.7, "has_children_rate": 0.6})
+    inst, pris = draw_family(seed=11, n_prisoners=900, n_institutions=9, params=p)
+    full = generate(seed=11, n_prisoners=900, n_institutions=9, n_professionals=100, params=p)
+    pd.testing.assert_frame_equal(inst, full.institutions)
+    for c in pris.columns:
+        a, b = pris[c].to_numpy(), full.prisoners[c].to_numpy()
+        assert (pd.isna(a) == pd.isna(b)).all(), c
+        assert (a[~pd.isna(a)] == b[~pd.isna(b)]).all(), c
+
+
+def test_family_room_effect_is_the_rate_ratio_of_child_visits():
+    # the new parameter does what its unit says: children's visits per month x ratio
+    p = set_parameters({"family_room_visit_ratio": 2.0})
+    _, pris = draw_family(seed=3, n_prisoners=40_000, n_institutions=40, params=p)
+    inst, _ = draw_family(seed=3, n_prisoners=10, n_institutions=40, params=p)
+    room = pris["institution_id"].map(inst.set_index("institution_id")["has_family_room"])
+    friendly = pris["institution_id"].map(
+        inst.set_index("institution_id")["has_child_friendly_visiting"]
+    )
+    v = pris["visits_children"]
+    sel = friendly == 1
+    ratio = v[sel & (room == 1)].mean() / v[sel & (room == 0)].mean()
+    assert 1.8 < ratio < 2.2  # the cap at 31 visits is never reached at these means

@@ -14,7 +14,11 @@ from hypothesis import strategies as st
 from _frames import CB, simulate_prisoners
 from reintegratie_stats.bivariate import needs_vs_contact, no_contact_by_n_needs
 from reintegratie_stats.descriptives import contact_rates, family_contact_rates
-from reintegratie_stats.disclosure import is_count_column, suppress_small_cells
+from reintegratie_stats.disclosure import (
+    EXCLUSION_COLUMNS,
+    is_count_column,
+    suppress_small_cells,
+)
 from reintegratie_stats.reporting.tables import (
     format_table,
     format_value,
@@ -88,10 +92,11 @@ def test_no_rendered_table_prints_a_small_count(fmt, lang):
         assert len(rows) == len(res)
         for row in rows:
             assert len(row) == len(head)
-            for cell in row:
-                # every whole number printed anywhere in a cell (counts are whole numbers)
+            for col, cell in zip(res.columns, row, strict=True):
+                # every whole number printed anywhere in a cell (counts are whole numbers);
+                # a 0 of people left out (n_missing) discloses nothing and is shown
                 for tok in NUM.findall(cell):
-                    if INT.match(tok):
+                    if INT.match(tok) and not (tok == "0" and col in EXCLUSION_COLUMNS):
                         assert int(tok) >= THR, f"{fmt}: count {tok} in cell {cell!r}"
                 n_masked += cell == f"<{THR}"
         # the statistics of a group with a small cell are masked too
@@ -111,8 +116,17 @@ def test_no_rendered_table_prints_a_small_count(fmt, lang):
     assert n_masked > 0
 
 
-def _small_tokens(rows: list[list[str]]) -> list[str]:
-    return [t for r in rows for c in r for t in NUM.findall(c) if INT.match(t) and int(t) < THR]
+def _small_tokens(rows: list[list[str]], columns=None) -> list[str]:
+    """Whole numbers under the threshold in the cells (a 0 in an exclusion column aside)."""
+    return [
+        t
+        for r in rows
+        for j, c in enumerate(r)
+        for t in NUM.findall(c)
+        if INT.match(t)
+        and int(t) < THR
+        and not (t == "0" and columns is not None and columns[j] in EXCLUSION_COLUMNS)
+    ]
 
 
 @pytest.mark.parametrize("fmt", list(PARSERS))
@@ -121,7 +135,7 @@ def test_the_parser_would_see_unsuppressed_counts(fmt):
     render, parse = PARSERS[fmt]
     res = small_group_results()[0]
     assert _small_tokens(parse(render(res, threshold=0))[1])
-    assert not _small_tokens(parse(render(res))[1])
+    assert not _small_tokens(parse(render(res))[1], list(res.columns))
 
 
 @given(st.lists(st.integers(0, 60), min_size=1, max_size=12), st.integers(1, 20))
@@ -159,7 +173,7 @@ def test_suppress_small_cells_api():
     out, k = suppress_small_cells(df, threshold=10)
     pd.testing.assert_frame_equal(df, before)  # input untouched
     assert out["n"].tolist() == [100, "<10", 50]
-    assert out["n_missing"].tolist() == ["<10", "<10", 30]
+    assert out["n_missing"].tolist() == ["<10", 0, 30]  # nobody left out is shown as 0
     assert out["rate"].tolist() == [
         0.4,
         "–",
@@ -167,7 +181,7 @@ def test_suppress_small_cells_api():
     ]  # row 0 keeps its rate: n_missing is an exclusion count
     assert out["has_children"].tolist() == [1.0, 1.0, 0.0]  # grouping variable, never a statistic
     assert out["type"].tolist() == df["type"].tolist()
-    assert k == 3 + 2 + 2
+    assert k == 1 + 1 + 2 + 2  # n, n_missing, n_contact, rate
     assert suppress_small_cells(df, threshold=0).n_suppressed == 0
     out2, _ = suppress_small_cells(df, count_cols=["n"], threshold=10)
     assert out2["n_contact"].tolist() == [40, "–", 3]  # now a statistic of the small group
@@ -273,7 +287,13 @@ def test_chapter_results_render_without_small_counts_in_every_format():
         head, rows = md_cells(to_markdown(frame, lang="nl", percent=True))
         # labels may hold digits ("Eerste 6 weken"); every count header starts with "n"
         keep = [i for i, h in enumerate(head) if h == "n" or h.startswith("n ")]
-        ints = [int(r[i]) for r in rows for i in keep if INT.match(r[i])]
+        excl = {i for i in keep if frame.columns[i] in EXCLUSION_COLUMNS}  # a 0 of them is shown
+        ints = [
+            int(r[i])
+            for r in rows
+            for i in keep
+            if INT.match(r[i]) and not (i in excl and r[i] == "0")
+        ]
         assert min(ints, default=THR) >= THR, name
         tex = to_latex(frame, lang="nl")
         assert r"\begin{tabular}" in tex and r"\bottomrule" in tex

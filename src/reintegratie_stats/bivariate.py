@@ -330,12 +330,13 @@ def group_comparison(
     weights_method: WeightsMethod = "design",
     cluster: str | None = None,
     strata: str | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Share with each 0/1 outcome per level of ``group``, with an omnibus test per outcome.
 
     The test (chi-square on the levels x outcome table, or the exact Fisher-Freeman-Halton
-    test by Monte Carlo when an expected count is below 5) is repeated on every row of its
-    outcome; p-values are adjusted over the outcomes.
+    test by Monte Carlo when an expected count is below 5, its resamples seeded by ``seed``)
+    is repeated on every row of its outcome; p-values are adjusted over the outcomes.
 
     Returns
     -------
@@ -376,7 +377,7 @@ def group_comparison(
         )
         if w_ok is not None and w_ok.sum() > 0:
             tab = tab * kish_effective_n(w_ok) / w_ok.sum()
-        test = contingency_test(tab)
+        test = contingency_test(tab, seed=seed)
         if design is not None and test["test"] != "not testable":
             rs = DB.svychisq(d.loc[ok, group], y[ok], design)
             test.update(
@@ -456,6 +457,7 @@ def contact_by_phase(
     weights_method: WeightsMethod = "design",
     cluster: str | None = None,
     strata: str | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Contact with each type by phase of detention (first 6 weeks / middle / last 3 months).
 
@@ -467,7 +469,8 @@ def contact_by_phase(
         Columns ``["type", "phase", "n", "n_missing", "n_contact", "rate", "ci_low",
         "ci_high", "effective_n", "ci_method", "test", "statistic", "dof", "p_value",
         "cramers_v", "p_adjusted", "p_adjust_method"]``; the phase x contact test of a type is
-        repeated on its three rows; p-values adjusted over the types.
+        repeated on its three rows; p-values adjusted over the types. ``seed`` seeds a Monte
+        Carlo p-value (see :func:`group_comparison`).
     """
     cb = codebook or load_codebook()
     tps = T.professional_types(types, cb)
@@ -483,6 +486,7 @@ def contact_by_phase(
         weights_method=weights_method,
         cluster=cluster,
         strata=strata,
+        seed=seed,
     )
     out = res.rename(columns={"n_outcome": "n_contact"})
     out.insert(0, "type", out.pop("outcome").str.removeprefix("contact_"))
@@ -500,6 +504,7 @@ def no_contact_by_n_needs(
     weights_method: WeightsMethod = "design",
     cluster: str | None = None,
     strata: str | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Share without contact with any of the six by number of needs (0, 1, 2+ = complex).
 
@@ -531,6 +536,7 @@ def no_contact_by_n_needs(
         weights_method=weights_method,
         cluster=cluster,
         strata=strata,
+        seed=seed,
     )
     out = res.drop(columns=["outcome", "p_adjusted", "p_adjust_method"]).rename(
         columns={"n_outcome": "n_no_contact"}
@@ -648,11 +654,13 @@ def chapter3_results(
     weights_method: WeightsMethod = "design",
     cluster: str | None = None,
     strata: str | None = None,
+    seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
     """Every chapter-3 and family cross-table in one dict (name -> tidy frame), in report order.
 
     ``weight``, ``weights_method``, ``cluster`` and ``strata`` go to every table (see the
-    module notes): weighted tests are design-based (Rao-Scott) by default.
+    module notes): weighted tests are design-based (Rao-Scott) by default. ``seed`` seeds the
+    Monte Carlo p-values of the tables that can need one (see :func:`group_comparison`).
     """
     cb = codebook or load_codebook()
     kw: dict[str, Any] = {"weights_method": weights_method, "cluster": cluster, "strata": strata}
@@ -663,11 +671,13 @@ def chapter3_results(
         "no_contact_by_need": no_contact_by_need(
             df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb
         ),
-        "no_contact_by_n_needs": no_contact_by_n_needs(df, weight=weight, **kw, codebook=cb),
+        "no_contact_by_n_needs": no_contact_by_n_needs(
+            df, weight=weight, **kw, codebook=cb, seed=seed
+        ),
     }
     if "phase" in df.columns or "weeks_detained" in df.columns:
         out["contact_by_phase"] = contact_by_phase(
-            df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb
+            df, weight=weight, **kw, p_adjust=p_adjust, codebook=cb, seed=seed
         )
     if any(m in df.columns for m in cb.family_contact):
         if "has_children" in df.columns:

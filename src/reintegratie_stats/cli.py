@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from .io import FORMATS, UnusableInputError, load_mapping, read_table
+from .labels import cli_text, translate
 from .reporting.inputs import DEFAULT_SEED
 from .schema import TABLES
 
@@ -84,8 +85,14 @@ EncodingOption = Annotated[
 ]
 
 
-def _fail_unusable(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+LangOption = Annotated[
+    Lang, typer.Option("--lang", help="Language of the messages (and of the report): en or nl.")
+]
+
+
+def _fail_unusable(message: str, lang: str = "en") -> typer.Exit:
+    """Exit 2 with one line in ``lang`` (texts and patterns: data_schema/cli_messages.yaml)."""
+    typer.echo(cli_text("error", lang, message=translate(message, lang)), err=True)
     return typer.Exit(code=2)
 
 
@@ -120,9 +127,7 @@ def validate(
     sep: SepOption = None,
     decimal: DecimalOption = None,
     encoding: EncodingOption = None,
-    lang: Annotated[
-        Lang, typer.Option("--lang", help="Language of the messages: en or nl.")
-    ] = Lang.en,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Check a data file against the codebook and report every problem.
 
@@ -142,7 +147,7 @@ def validate(
             else None
         )
     except UnusableInputError as exc:
-        raise _fail_unusable(str(exc)) from None
+        raise _fail_unusable(str(exc), lang.value) from None
     report = run_validate(
         loaded.data,
         table.value,
@@ -156,13 +161,16 @@ def validate(
     else:
         typer.echo(report.summary_line())
     if show_log and loaded.log.entries:
-        nl = lang.value == "nl"
-        head = "omzettingen bij het inlezen" if nl else "conversions while reading"
-        typer.echo(f"{head}: {loaded.log.summary()}")
-        unit = "rijen" if nl else "rows"
+        lg = lang.value
+        typer.echo(cli_text("conversions", lg, summary=translate(loaded.log.summary(), lg)))
         for e in loaded.log.entries:
             if e.step != "rename":  # renames: counted in the summary line, one per column
-                typer.echo(f"  {e.step} {e.column}: {e.detail} ({e.count} {unit})")
+                detail = translate(e.detail, lg)
+                typer.echo(
+                    cli_text(
+                        "conversion", lg, step=e.step, column=e.column, detail=detail, n=e.count
+                    )
+                )
     raise typer.Exit(code=0 if report.valid else 1)
 
 
@@ -207,6 +215,7 @@ def synth(
             help="Write the research team's names, codes and labels from this mapping YAML.",
         ),
     ] = None,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Generate the synthetic twin: institutions, prisoners, professionals and truth.json.
 
@@ -216,10 +225,11 @@ def synth(
     """
     from . import synth as synth_module
 
+    lg = lang.value
     try:
         dm = load_mapping(mapping) if mapping else None
     except UnusableInputError as exc:
-        raise _fail_unusable(str(exc)) from None
+        raise _fail_unusable(str(exc), lg) from None
     try:
         data = synth_module.generate(
             seed=seed,
@@ -228,11 +238,19 @@ def synth(
             n_professionals=n_professionals,
         )
     except ValueError as exc:  # impossible sizes: one clear line, as for unusable input
-        raise _fail_unusable(str(exc)) from None
+        raise _fail_unusable(str(exc), lg) from None
     paths = synth_module.write_twin(data, out, fmt=fmt.value, mapping=dm)
     typer.echo(
-        f"wrote {len(data.institutions)} institutions, {len(data.prisoners)} prisoners, "
-        f"{len(data.professionals)} professionals to {out} ({fmt.value}, seed {seed})"
+        cli_text(
+            "synth_wrote",
+            lg,
+            n_inst=len(data.institutions),
+            n_pris=len(data.prisoners),
+            n_prof=len(data.professionals),
+            out=out,
+            fmt=fmt.value,
+            seed=seed,
+        )
     )
     for p in paths.values():
         typer.echo(f"  {p}")
@@ -277,9 +295,7 @@ def report(
         Backend,
         typer.Option("--backend", help="GLMM backend for chapter 4: native (Python) or lme4 (R)."),
     ] = Backend.native,
-    lang: Annotated[
-        Lang, typer.Option("--lang", help="Language of labels and headings in report.html.")
-    ] = Lang.en,
+    lang: LangOption = Lang.en,
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the synthetic twin (recorded in the manifest).")
     ] = DEFAULT_SEED,
@@ -309,6 +325,7 @@ def report(
     from .reporting.inputs import InvalidDataError
     from .reporting.report import build_report
 
+    lg = lang.value
     try:
         run = build_report(
             data,
@@ -322,35 +339,46 @@ def report(
             read_options={"sep": sep, "decimal": decimal, "encoding": encoding},
         )
     except UnusableInputError as exc:
-        raise _fail_unusable(str(exc)) from None
+        raise _fail_unusable(str(exc), lg) from None
     except KeyboardInterrupt as exc:
-        notes = "; ".join(getattr(exc, "__notes__", [])) or "no report written"
-        typer.echo(f"interrupted: {notes}", err=True)
+        notes = "; ".join(getattr(exc, "__notes__", [])) or cli_text("no_report_written", lg)
+        typer.echo(cli_text("interrupted", lg, notes=translate(notes, lg)), err=True)
         raise typer.Exit(code=130) from None
     except InvalidDataError as exc:
-        typer.echo(exc.to_summary())
-        typer.echo("error: the data break codebook rules; no report written", err=True)
+        typer.echo(exc.to_summary(lg))
+        typer.echo(cli_text("invalid_no_report", lg), err=True)
         raise typer.Exit(code=1) from None
     except ValueError as exc:  # bad option combination, e.g. an unknown --step
-        raise _fail_unusable(str(exc)) from None
+        raise _fail_unusable(str(exc), lg) from None
     n_fail = len(run.failed)
+    secs = f"{run.manifest['wall_time_s']['total']:.1f}"
+    if lg == "nl":
+        secs = secs.replace(".", ",")
     typer.echo(
-        f"report: {len(run.results) - n_fail}/{len(run.results)} steps ok in "
-        f"{run.manifest['wall_time_s']['total']:.1f} s -> {run.out_dir}"
+        cli_text(
+            "report_done",
+            lg,
+            ok=len(run.results) - n_fail,
+            n=len(run.results),
+            seconds=secs,
+            out=run.out_dir,
+        )
     )
     for r in run.failed:
-        typer.echo(f"  failed: {r.name}: {r.error}")
+        typer.echo(cli_text("step_failed", lg, step=r.name, error=translate(r.error or "", lg)))
     raise typer.Exit(code=1 if n_fail else 0)
 
 
 # --------------------------------------------------------------------------------------------
 # power (issue 16): a separate block so that it merges cleanly with the other commands
 # --------------------------------------------------------------------------------------------
-def _floats(text: str, what: str) -> list[float]:
+def _floats(text: str, what: str, lang: str = "en") -> list[float]:
     try:
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise _fail_unusable(f"{what} must be comma-separated numbers, got {text!r}") from None
+        raise _fail_unusable(
+            f"{what} must be comma-separated numbers, got {text!r}", lang
+        ) from None
 
 
 @app.command()
@@ -418,6 +446,7 @@ def power(
     list_effects: Annotated[
         bool, typer.Option("--list-effects", help="List the named effects and exit.")
     ] = False,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Simulation-based power of the chapter's calibrated test for a named effect on the twin.
 
@@ -427,6 +456,7 @@ def power(
     """
     from . import power as pw
 
+    lg = lang.value
     if list_effects:
         for name, e in pw.EFFECTS.items():
             typer.echo(
@@ -448,9 +478,9 @@ def power(
                 share_with_children=share_with_children,
                 facility_prevalence=rates,
             )
-            for j in _floats(institutions, "--institutions")
+            for j in _floats(institutions, "--institutions", lg)
         ]
-        vals = _floats(values, "--values") if values else None
+        vals = _floats(values, "--values", lg) if values else None
         res = pw.power(
             designs,
             effect,
@@ -464,14 +494,17 @@ def power(
             progress=sys.stderr.isatty(),
         )
     except ValueError as exc:
-        raise _fail_unusable(str(exc)) from None
+        raise _fail_unusable(str(exc), lg) from None
     cols = ["design", "value", "n_sims", "n_reject", "power", "ci_low", "ci_high", "n_failed"]
-    typer.echo(f"{res.effect.parameter}: {res.effect.unit}; test {res.table['test'].iloc[0]}")
+    test = translate(str(res.table["test"].iloc[0]), lg)
+    typer.echo(
+        cli_text("power_head", lg, parameter=res.effect.parameter, unit=res.effect.unit, test=test)
+    )
     typer.echo(res.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for _, m in res.mde.iterrows():
-        mde = "not reached on the grid" if m["mde"] != m["mde"] else f"{m['mde']:.3g}"
-        typer.echo(f"MDE at power {target:g} ({m['design']}): {mde}")
-    typer.echo(f"{res.seconds:.1f} s")
+        mde = cli_text("power_mde_none", lg) if m["mde"] != m["mde"] else f"{m['mde']:.3g}"
+        typer.echo(cli_text("power_mde", lg, target=f"{target:g}", design=m["design"], mde=mde))
+    typer.echo(cli_text("power_seconds", lg, seconds=f"{res.seconds:.1f}"))
     if out is not None:
         from .figures.power import power_curve
 
@@ -485,7 +518,18 @@ def power(
             else "value"
         )
         power_curve(res.table, x=x, target=target).savefig(out / "power_curve.png", dpi=150)
-        typer.echo(f"wrote power.csv, mde.csv, sims.csv, power_curve.png to {out}")
+        typer.echo(cli_text("power_wrote", lg, out=out))
+
+
+def _argv_lang() -> str:
+    """The ``--lang`` of the command line (for the last guard, outside typer's parsing)."""
+    args = sys.argv[1:]
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return "nl" if args[i + 1] == "nl" else "en"
+        if a.startswith("--lang="):
+            return "nl" if a.split("=", 1)[1] == "nl" else "en"
+    return "en"
 
 
 def main() -> None:
@@ -493,7 +537,8 @@ def main() -> None:
     try:
         app()
     except UnusableInputError as exc:  # a last guard: unusable input is never a traceback
-        typer.echo(f"error: {exc}", err=True)
+        lang = _argv_lang()
+        typer.echo(cli_text("error", lang, message=translate(str(exc), lang)), err=True)
         sys.exit(2)
 
 

@@ -30,35 +30,26 @@ import yaml
 from .schema import Codebook, load_codebook
 
 __all__ = [
-    "CONCEPT_COLUMNS",
     "LANGS",
     "VARIABLE_COLUMNS",
     "check_lang",
+    "cli_messages",
+    "cli_text",
     "is_number",
     "column_label",
     "concept_text",
     "report_texts",
     "result_columns",
     "text",
+    "translate",
     "value_label",
 ]
 
 Lang = Literal["en", "nl"]
-#: Languages of the report texts (one ``report_texts_<lang>.yaml`` each).
-LANGS: tuple[str, ...] = ("en", "nl")
+#: Languages of the report texts (``languages`` of ``concepts.yaml``; one
+#: ``report_texts_<lang>.yaml`` each).
+LANGS: tuple[str, ...] = load_codebook().languages
 
-#: Key columns whose values are concept codes, and the concepts.yaml group that labels them.
-CONCEPT_COLUMNS: dict[str, str] = {
-    "type": "professional_types",
-    "type_a": "professional_types",
-    "type_b": "professional_types",
-    "need": "domains",
-    "domain": "domains",
-    "regime": "regimes",
-    "phase": "phases",
-    "detention_length_band": "detention_length_bands",
-    "norm": "policy_norms",
-}
 #: Columns whose values are variable names of the prisoners table (labelled by variable label).
 VARIABLE_COLUMNS: tuple[str, ...] = ("variable", "outcome", "predictor")
 
@@ -100,6 +91,59 @@ def text(section: str, key: str, lang: str, **fields: Any) -> str:
     return str(template).format(**fields) if fields else str(template)
 
 
+@cache
+def cli_messages(codebook: Codebook | None = None) -> dict[str, Any]:
+    """``data_schema/cli_messages.yaml`` (the command's texts and the Dutch patterns), read once."""
+    cb = codebook or load_codebook()
+    return _yaml(str(Path(cb.path) / "cli_messages.yaml"))
+
+
+def cli_text(key: str, lang: str, **fields: Any) -> str:
+    """A message of the command in ``lang``, ``{fields}`` filled in.
+
+    >>> cli_text("error", "nl", message="x")
+    'fout: x'
+    """
+    check_lang(lang)
+    return str(cli_messages()["texts"][lang][key]).format(**fields)
+
+
+def translate(message: str, lang: str = "nl") -> str:
+    """An English message of the package in ``lang``: each ``"; "``-separated part by the
+    first matching pattern of ``cli_messages.yaml`` (``patterns.<lang>``); unmatched parts
+    stay as they are.
+
+    >>> translate("file not found: x.csv; rename one of them")
+    'bestand niet gevonden: x.csv; geef een van beide een andere naam'
+    >>> translate("file not found: x.csv", "en")
+    'file not found: x.csv'
+    """
+    import re
+
+    patterns = cli_messages()["patterns"].get(lang)
+    if not patterns:
+        return message
+
+    def fill(m: re.Match[str], repl: str) -> str:
+        """``repl`` with ``\\N`` (group N as written) and ``<N>`` (group N translated)."""
+
+        def group(g: re.Match[str]) -> str:
+            if g.group(1):
+                return one(m.group(int(g.group(1))))
+            return m.group(int(g.group(2)))
+
+        return re.sub(r"<(\d+)>|\\(\d+)", group, repl)
+
+    def one(part: str) -> str:
+        for pattern, repl in patterns:
+            m = re.match(pattern, part)
+            if m is not None:
+                return fill(m, repl)
+        return part
+
+    return "; ".join(one(p) for p in message.split("; "))
+
+
 def column_label(name: str, lang: Lang = "en", codebook: Codebook | None = None) -> str:
     """Header for a result column: result-column label, else codebook variable label, else name."""
     cb = codebook or load_codebook()
@@ -132,7 +176,7 @@ def value_label(
     cb = codebook or load_codebook()
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return value
-    group = CONCEPT_COLUMNS.get(column)
+    group = cb.concept_columns.get(column)  # key columns holding concept codes
     if group is not None:
         try:
             return cb.concept_label(group, str(value), lang)

@@ -228,7 +228,7 @@ def analysis_inputs(codebook: Codebook | None = None) -> dict[str, dict[str, tup
     cb = codebook or load_codebook()
     tp, doms = cb.professional_types, cb.domains
     contact = [f"contact_{t}" for t in tp]
-    sat = [f"{item}_{t}" for t in tp for item in ("sat", "sat_freq", "sat_pleasant", "sat_useful")]
+    sat = [f"{item}_{t}" for t in tp for item in cb.satisfaction_items]
     needs = [f"need_{d}" for d in doms]
     instr = [f"instr_{side}_{d}" for d in doms for side in ("int", "ext")]
     prep = [f"prep_{d}" for d in doms]
@@ -360,85 +360,17 @@ def _code_text(x: Any) -> str:
     return str(x)
 
 
-_NL: tuple[tuple[str, str], ...] = (
-    (r"^required column is missing$", "verplichte kolom ontbreekt"),
-    (
-        r"^column is not in the codebook \(kept, not validated\)$",
-        "kolom staat niet in het codebook (behouden, niet gecontroleerd)",
-    ),
-    (r"^required value is missing$", "verplichte waarde ontbreekt"),
-    (
-        r"^code not declared in the codebook \(allowed: (.*)\)$",
-        r"code staat niet in het codebook (toegestaan: \1)",
-    ),
-    (r"^expected a whole number \((.*)\)$", r"verwacht een geheel getal (\1)"),
-    (r"^expected a number \((.*)\)$", r"verwacht een getal (\1)"),
-    (r"^value outside the range (.*)$", r"waarde buiten het bereik \1"),
-    (r"^identifier occurs more than once$", "identificatie komt meer dan eens voor"),
-    (
-        r"^answer given although the question is asked only if (.*)$",
-        r"antwoord gegeven hoewel de vraag alleen gesteld wordt als \1",
-    ),
-    (
-        r"^institution not in the institutions table$",
-        "inrichting staat niet in de tabel institutions",
-    ),
-    (r"^code (.*) is not in the mapping$", r"code \1 staat niet in de mapping"),
-    (r"^known: (.*)$", r"bekend: \1"),
-    (
-        r"^it was read as the codebook code of the same spelling$",
-        "het is gelezen als de codeboekcode met dezelfde schrijfwijze",
-    ),
-    (
-        r"^hint: (.*) looks like a missing code: declare it under missing_codes in the mapping "
-        r"\(or as MISSING VALUES in the file\)$",
-        r"tip: \1 lijkt een code voor een ontbrekend antwoord: zet die onder missing_codes in "
-        r"de mapping (of als MISSING VALUES in het bestand)",
-    ),
-    (r"^did you mean (.*)\?$", r"bedoelde u \1?"),
-    (
-        r"^the file labels its codes (.*): map them under (.*) in the mapping$",
-        r"het bestand benoemt zijn codes \1: koppel ze onder \2 in de mapping",
-    ),
-    (
-        r"^hint: numbers written with a decimal comma: use --decimal ,$",
-        "tip: getallen met een decimale komma: gebruik --decimal ,",
-    ),
-    (r"^needed by (.*)$", r"nodig voor \1"),
-    (r"^(\w+) has no column (\w+)$", r"\1 heeft geen kolom \2"),
-    (
-        r"^(\w+) has no column (\w+): the mapping \((.*)\) maps (.*) to it, but the file has no column (.*)$",
-        r"\1 heeft geen kolom \2: de mapping (\3) koppelt \4 eraan, maar het bestand heeft geen kolom \5",
-    ),
-    (
-        r"^the mapping \((.*)\) names column (.*), but the file has no such column$",
-        r"de mapping (\1) noemt kolom \2, maar het bestand heeft die kolom niet",
-    ),
-    (r"^not in the codebook or the mapping$", "staat niet in het codebook of de mapping"),
-    (r"^close to the mapping's (.*)$", r"lijkt op \1 uit de mapping"),
-)
-
-
 def translate(message: str, lang: str = "nl") -> str:
-    """A validator message in Dutch (each ``; ``-separated part on its own).
+    """A validator message in Dutch (each ``; ``-separated part on its own), by the patterns
+    of ``data_schema/cli_messages.yaml`` (:func:`reintegratie_stats.labels.translate`).
 
     >>> translate("required value is missing; hint: -7 looks like a missing code: declare it "
     ...           "under missing_codes in the mapping (or as MISSING VALUES in the file)")[:34]
     'verplichte waarde ontbreekt; tip: '
     """
-    import re
+    from . import labels
 
-    if lang != "nl":
-        return message
-    parts = []
-    for part in message.split("; "):
-        for pattern, repl in _NL:
-            new, n = re.subn(pattern, repl, part)
-            if n:
-                part = new
-                break
-        parts.append(part)
-    return "; ".join(parts)
+    return labels.translate(message, lang)
 
 
 Check = Callable[[pd.DataFrame, TableSchema, dict[str, Any]], Iterator[Issue]]

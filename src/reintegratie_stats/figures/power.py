@@ -1,5 +1,8 @@
 """Power curves: simulated power with its Monte Carlo interval, by effect size or by design size.
 
+Built as a :class:`matplotlib.figure.Figure` (no pyplot, no backend chosen at import); axis
+titles and legend texts in ``lang`` from ``report_texts_<lang>.yaml`` (section ``figures``).
+
 Examples
 --------
 >>> import pandas as pd
@@ -17,30 +20,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["power_curve"]
+from .common import figure_text
 
-_LABELS = {
-    "en": {
-        "power": "Power (share of simulated waves with p < {alpha:g})",
-        "n_institutions": "Number of institutions",
-        "target": "target {target:.0%}",
-        "nominal": "nominal level {alpha:g}",
-    },
-    "nl": {
-        "power": "Power (aandeel gesimuleerde metingen met p < {alpha:g})",
-        "n_institutions": "Aantal inrichtingen",
-        "target": "doel {target:.0%}",
-        "nominal": "nominaal niveau {alpha:g}",
-    },
-}
+__all__ = ["power_curve"]
 
 
 def power_curve(
@@ -75,9 +61,9 @@ def power_curve(
         raise ValueError(f"power_curve needs a power table with columns {sorted(need)}")
     if x not in ("value", "n_institutions"):
         raise ValueError(f"x must be 'value' or 'n_institutions', got {x!r}")
-    lab = _LABELS["nl" if lang == "nl" else "en"]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig = Figure(figsize=(6.4, 4.2))
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     line_key = "design" if x == "value" else "value"
@@ -89,19 +75,25 @@ def power_curve(
         label = str(name) if x == "value" else f"{g['parameter'].iloc[0]} = {name:g}"
         ax.errorbar(xs, p, yerr=err, marker="o", capsize=3, label=label)
     alpha = float(table["alpha"].iloc[0]) if "alpha" in table.columns else 0.05
-    ax.axhline(alpha, color="grey", lw=0.8, ls=":", label=lab["nominal"].format(alpha=alpha))
+    ax.axhline(
+        alpha, color="grey", lw=0.8, ls=":", label=figure_text("power_nominal", lang, alpha=alpha)
+    )
     if target is not None:
         ax.axhline(
-            target, color="black", lw=0.8, ls="--", label=lab["target"].format(target=target)
+            target,
+            color="black",
+            lw=0.8,
+            ls="--",
+            label=figure_text("power_target", lang, target=target),
         )
     ax.set_ylim(0, 1)
-    ax.set_ylabel(lab["power"].format(alpha=alpha))
+    ax.set_ylabel(figure_text("power_axis", lang, alpha=alpha))
     if x == "value":
         unit = str(table["unit"].iloc[0]) if "unit" in table.columns else ""
         par = str(table["parameter"].iloc[0]) if "parameter" in table.columns else "effect"
         ax.set_xlabel(f"{par}\n({unit})" if unit else par, fontsize=9)
     else:
-        ax.set_xlabel(lab["n_institutions"])
+        ax.set_xlabel(figure_text("institutions_axis", lang))
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     if title:

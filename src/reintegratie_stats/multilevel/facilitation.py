@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import load_codebook
+from ..statistics.complete_cases import exclusion_reasons
 from .bootstrap import pb_lrt, pb_lrt_terms
 from .compare import lrt
 from .design import glmm_design
@@ -248,6 +249,13 @@ class ModelSet:
         One row per model that could not be fitted: ``outcome``, ``model``, ``error``,
         ``message``. The other outcomes (and the models of the same outcome fitted before the
         failure) stay in ``table`` and ``estimates``; a report should print this table.
+    accounting : pandas.DataFrame
+        The rows of every fitted model, from the prisoners passed in: ``outcome``, ``model``,
+        ``reason``, ``n``, reasons in order ``input_rows``, those outside the models'
+        subgroup (e.g. ``no minor children``), one ``missing <variable>`` per variable (rows
+        missing on it only, see :func:`~reintegratie_stats.statistics.complete_cases.exclusion_reasons`),
+        then ``used`` (the model's ``nobs``). Per model, the exclusions plus ``used`` add up
+        to ``input_rows``.
     """
 
     table: pd.DataFrame
@@ -257,6 +265,36 @@ class ModelSet:
     problems: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(PROBLEM_COLUMNS))
     )
+    accounting: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(ACCOUNT_COLUMNS))
+    )
+
+
+#: Columns of :attr:`ModelSet.accounting`.
+ACCOUNT_COLUMNS = ("outcome", "model", "reason", "n")
+
+
+def _ladder_vars(outcome: str, ladder: list[tuple[str, list[str]]]) -> list[str]:
+    """Every variable of an outcome's ladder: its models share the complete rows of the largest."""
+    return [outcome, GROUP, *ladder[-1][1]]
+
+
+def _account(
+    data: pd.DataFrame,
+    outcome: str,
+    ladder: list[tuple[str, list[str]]],
+    models: dict,
+    before: list[tuple[str, int]],
+) -> list[dict]:
+    """:attr:`ModelSet.accounting` rows of the fitted models of one outcome."""
+    missing = exclusion_reasons(data, _ladder_vars(outcome, ladder))
+    rows = []
+    for (o, name), m in models.items():
+        if o != outcome:
+            continue
+        reasons = [*before, *missing.items(), ("used", int(m.nobs))]
+        rows += [{"outcome": o, "model": name, "reason": r, "n": int(n)} for r, n in reasons]
+    return rows
 
 
 def _standardise(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
@@ -303,7 +341,7 @@ def _fit_ladder(
     seed: int = 0,
     n_jobs: int = 1,
 ) -> tuple[list[dict], list[pd.DataFrame], dict]:
-    allvars = [outcome, GROUP, *ladder[-1][1]]
+    allvars = _ladder_vars(outcome, ladder)
     complete = data[allvars].notna().all(axis=1)
     n_excl = int((~complete).sum())
     d = _standardise(data.loc[complete, allvars], ladder[-1][1])
@@ -424,6 +462,7 @@ def _model_set(
     models: dict,
     problems: list[dict],
     aggregation: pd.DataFrame | None = None,
+    accounting: list[dict] | None = None,
 ) -> ModelSet:
     prob = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
     if not ests:
@@ -432,7 +471,12 @@ def _model_set(
             + "; ".join(f"{p['outcome']} ({p['model']}): {p['message']}" for p in problems)
         )
     return ModelSet(
-        pd.DataFrame(rows), pd.concat(ests, ignore_index=True), models, aggregation, prob
+        pd.DataFrame(rows),
+        pd.concat(ests, ignore_index=True),
+        models,
+        aggregation,
+        prob,
+        pd.DataFrame(accounting or [], columns=list(ACCOUNT_COLUMNS)),
     )
 
 
@@ -499,7 +543,7 @@ def facilitation_models(
     inst = institution_scores(professionals, scores)
     data = join_scores(prisoners, inst[[GROUP, *scores]])
     ladder = [("null", []), ("individual", controls), ("institutional", controls + scores)]
-    rows, ests, models, problems = [], [], {}, []
+    rows, ests, models, problems, acc = [], [], {}, [], []
     for t in types:
         r, e, m = _fit_ladder(
             data,
@@ -518,7 +562,8 @@ def facilitation_models(
         rows += r
         ests += e
         models.update(m)
-    return _model_set(rows, ests, models, problems, aggregation_stats(professionals, scores))
+        acc += _account(data, f"contact_{t}", ladder, m, [("input_rows", len(prisoners))])
+    return _model_set(rows, ests, models, problems, aggregation_stats(professionals, scores), acc)
 
 
 def family_outcomes(prisoners: pd.DataFrame) -> pd.DataFrame:
@@ -578,6 +623,12 @@ def family_models(
         controls = [c for c in DEFAULT_CONTROLS if c in prisoners.columns]
     controls = list(controls)
     with_children = prisoners[prisoners["has_children"] == 1]
+    hc = prisoners["has_children"]
+    before = [  # the family models start from every prisoner: the parents are a subgroup
+        ("input_rows", len(prisoners)),
+        ("missing has_children", int(hc.isna().sum())),
+        ("no minor children (has_children != 1)", int((hc.notna() & (hc != 1)).sum())),
+    ]
     if with_children.empty:
         raise ValueError("no prisoners with has_children == 1: the family models need parents")
     data = family_outcomes(with_children)
@@ -591,7 +642,7 @@ def family_models(
             f"family facilities {constant} do not vary across the institutions; drop them"
         )
     ladder = [("null", []), ("individual", controls), ("institutional", controls + facilities)]
-    rows, ests, models, problems = [], [], {}, []
+    rows, ests, models, problems, acc = [], [], {}, [], []
     for o in outcomes:
         r, e, m = _fit_ladder(
             data,
@@ -610,4 +661,5 @@ def family_models(
         rows += r
         ests += e
         models.update(m)
-    return _model_set(rows, ests, models, problems)
+        acc += _account(data, o, ladder, m, [b for b in before if b[1] or b[0] == "input_rows"])
+    return _model_set(rows, ests, models, problems, accounting=acc)

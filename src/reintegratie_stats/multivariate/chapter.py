@@ -8,6 +8,7 @@ from typing import Literal
 import pandas as pd
 
 from ..schema import Codebook, load_codebook
+from ..statistics.complete_cases import row_account
 from .effects import lincom, marginal_effects, predicted, standardized_coefficients
 from .family import family_models
 from .mice import mice_ols
@@ -25,7 +26,7 @@ from .predictors import (
 from .scales import prep_items, scale_reliability
 from .sur import sur
 
-__all__ = ["chapter5", "model_domains"]
+__all__ = ["ACCOUNT_COLUMNS", "account", "chapter5", "model_domains"]
 
 
 def model_domains(data: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
@@ -46,6 +47,31 @@ def _tab(result, outcome: str, model: str) -> pd.DataFrame:
     t["n_excluded"] = result.extra.get("n_excluded", 0)
     t["cov_type"] = result.cov_type
     return t
+
+
+#: Columns of chapter5's ``accounting`` frame (as ``multilevel.ModelSet.accounting``).
+ACCOUNT_COLUMNS = ("outcome", "model", "reason", "n")
+
+
+def account(
+    data: pd.DataFrame,
+    outcome: str,
+    model: str,
+    before: Sequence[tuple[str, int]],
+    columns: Sequence[str],
+    n_used: int,
+) -> list[dict]:
+    """Accounting rows of one model (see
+    :func:`~reintegratie_stats.statistics.complete_cases.row_account`), with its names."""
+    return [
+        {"outcome": outcome, "model": model, "reason": r, "n": int(n)}
+        for r, n in row_account(before, data, columns, n_used)
+    ]
+
+
+def used_columns(result) -> list[str]:
+    """The columns a fitted model lost rows on (its ``extra["excluded_by"]``)."""
+    return list((result.extra or {}).get("excluded_by", {}))
 
 
 def chapter5(
@@ -101,9 +127,11 @@ def chapter5(
         support_level (1-5), by, by_value, estimate, ...), ``sur`` (equation, term, variable, ...), ``sur_tests``
         (test, hypothesis, statistic, dof, p_value, n, n_excluded), ``ordinal``, ``robustness``
         (OLS versus ordinal signs and p-values), ``family`` (:func:`family_models`, on all
-        prisoners, not only the soon released), ``mice`` when asked, and ``problems`` (part,
+        prisoners, not only the soon released), ``mice`` when asked, ``problems`` (part,
         outcome, message: models that could not be fitted, e.g. a rank-deficient design; empty
-        when all ran).
+        when all ran) and ``accounting`` (outcome, model, reason, n: per model and for the
+        scale, ``input_rows``, the rows outside the sample by reason, the listwise exclusions
+        by variable and ``used``, adding up to ``input_rows``; see :func:`account`).
         Models are cluster-robust (CR1) by ``cluster`` unless stated.
     """
     cb = codebook or load_codebook()
@@ -125,8 +153,23 @@ def chapter5(
         ],
         ignore_index=True,
     )
+    before = [
+        ("input_rows", af.n_input),
+        *((str(r), int(n)) for r, n in zip(af.excluded["reason"], af.excluded["n"], strict=True)),
+    ]
+    acc: list[dict] = []
+
+    def log(outcome: str, model: str, columns: Sequence[str], n_used: int) -> None:
+        acc.extend(account(data, outcome, model, before, columns, n_used))
+
+    out["collapsed"] = pd.DataFrame(
+        {"variable": list(af.collapsed), "levels": list(af.collapsed.values())},
+        columns=["variable", "levels"],
+    )
     items = [c for c in prep_items(cb) if c in data.columns]
     out["reliability"] = scale_reliability(data, items)
+    if len(out["reliability"]):
+        log("prep_overall", "scale", items, int(out["reliability"]["n"].iloc[0]))
 
     # the social-network model has family contact (SPEC §4) when the visit questions exist
     family = "family_contact" in data.columns and bool(data["family_contact"].notna().any())
@@ -159,6 +202,7 @@ def chapter5(
             continue
         ols_fits[outcome] = r
         ols_tabs.append(_tab(r, outcome, "ols_cluster"))
+        log(outcome, "ols_cluster", used_columns(r), r.nobs)
         s = standardized_coefficients(r)
         s.insert(0, "outcome", outcome)
         std_tabs.append(s)
@@ -205,6 +249,7 @@ def chapter5(
                 note("mixed", outcome, exc)
                 continue
             t = _tab(m, outcome, f"mixed_{mixed_backend}")
+            log(outcome, f"mixed_{mixed_backend}", used_columns(m), m.nobs)
             t["group_var"] = m.group_var
             t["icc"] = m.icc
             t["singular"] = bool(m.convergence.singular) if m.convergence else False
@@ -216,6 +261,7 @@ def chapter5(
         doms = sur_doms
         s = sur({d: formulas[f"prep_{d}"] for d in doms}, data, cluster=cluster)
         t = s.tidy()
+        log("+".join(f"prep_{d}" for d in doms), "sur", used_columns(s), s.nobs)
         t["n"] = s.nobs
         t["n_excluded"] = s.extra["n_excluded"]
         out["sur"] = t
@@ -246,6 +292,7 @@ def chapter5(
                 note("ordinal", outcome, exc)
                 continue
             tabs.append(_tab(o, outcome, "ordinal_logit"))
+            log(outcome, "ordinal_logit", used_columns(o), o.nobs)
             r = ols_fits[outcome]
             for term in r.params.index.drop("Intercept"):
                 if term in o.params.index:
@@ -277,4 +324,5 @@ def chapter5(
             tabs.append(_tab(p, outcome, "ols_cluster_mice"))
         out["mice"] = pd.concat(tabs, ignore_index=True)
     out["problems"] = pd.DataFrame(problems, columns=["part", "outcome", "message"])
+    out["accounting"] = pd.DataFrame(acc, columns=list(ACCOUNT_COLUMNS))
     return out

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..disclosure import collapse_small_categories
 from ..schema import Codebook, load_codebook
+from ..statistics.complete_cases import row_account
 from .ols import ols
 from .predictors import analysis_frame
 
@@ -87,7 +89,10 @@ def family_models(
         ``outcome``, ``term``, ``estimate``, ``std_error``, ``statistic``, ``p_value``,
         ``ci_low``, ``ci_high``, ``n`` (rows used), ``n_excluded`` (rows of the group dropped
         listwise), ``n_clusters``, ``cov_type``, ``n_routed_zero`` (rows used whose measure was
-        routed out and set to 0).
+        routed out and set to 0). ``attrs["accounting"]``: per model, the (reason, n) pairs
+        from ``input_rows`` (the prisoners passed in) via the rows outside the group and the
+        listwise exclusions by variable to ``used``
+        (:func:`~reintegratie_stats.statistics.complete_cases.row_account`).
     """
     cb = codebook or load_codebook()
     af = analysis_frame(prisoners, soon_released_only=soon_released_only, codebook=cb)
@@ -101,11 +106,22 @@ def family_models(
         raise ValueError(f"none of the family measures {list(measures)} is in the data")
     data, zeros = family_frame(af.data, present, cb)
     ctrl = list(af.controls if controls is None else controls)
-    rows = []
-    groups = [("all", data)]
+    rows, accounting = [], []
+    before = [
+        ("input_rows", af.n_input),
+        *((str(r), int(n)) for r, n in zip(af.excluded["reason"], af.excluded["n"], strict=True)),
+    ]
+    groups = [("all", data, before)]
     if "has_children" in data.columns:
-        groups.append(("with_children", data.loc[data["has_children"] == 1]))
-    for group, sub in groups:
+        hc = data["has_children"]
+        outside = [
+            ("missing has_children", int(hc.isna().sum())),
+            ("no minor children (has_children != 1)", int((hc.notna() & (hc != 1)).sum())),
+        ]
+        cats = [t[2:-1] for t in ctrl if t.startswith("C(") and t.endswith(")")]
+        parents = collapse_small_categories(data.loc[hc == 1], None, cats).frame
+        groups.append(("with_children", parents, before + [o for o in outside if o[1]]))
+    for group, sub, start in groups:
         # within parents the children-routed measures vary; among all they carry the zeros
         for outcome in outcomes:
             if outcome not in sub.columns:
@@ -123,4 +139,14 @@ def family_models(
             set0 = zeros.loc[r.frame.index]
             tab["n_routed_zero"] = [int(set0[t].sum()) if t in set0 else 0 for t in tab["term"]]
             rows.append(tab)
-    return pd.concat(rows, ignore_index=True)
+            excl = list(r.extra.get("excluded_by", {}))
+            accounting.append(
+                {
+                    "outcome": outcome,
+                    "model": f"ols_cluster ({group})",
+                    "reasons": row_account(start, sub, excl, r.nobs),
+                }
+            )
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs["accounting"] = accounting
+    return out

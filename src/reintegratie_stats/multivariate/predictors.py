@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..derived_variables import n_needs
 from ..derived_variables import soon_released as derive_soon_released
+from ..disclosure import collapse_small_categories
 from ..schema import Codebook, load_codebook
 from .scales import prep_items, preparedness_scale
 
@@ -60,12 +61,16 @@ class AnalysisFrame:
         One row per exclusion reason: ``reason``, ``n``.
     controls : tuple of str
         Control terms available in ``data``.
+    collapsed : dict
+        Categorical control -> its levels merged into ``other`` because fewer people than the
+        disclosure threshold have them in the sample (:func:`~reintegratie_stats.disclosure.collapse_small`).
     """
 
     data: pd.DataFrame
     n_input: int
     excluded: pd.DataFrame
     controls: tuple[str, ...] = field(default_factory=tuple)
+    collapsed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_excluded(self) -> int:
@@ -116,6 +121,7 @@ def analysis_frame(
     controls: Sequence[str] = DEFAULT_CONTROLS,
     min_prep_items: int | None = None,
     codebook: Codebook | None = None,
+    threshold: int | None = None,
 ) -> AnalysisFrame:
     """Build the chapter-5 analysis frame.
 
@@ -129,6 +135,10 @@ def analysis_frame(
         Candidate control terms; those whose column is absent or constant are skipped.
     min_prep_items : int, optional
         Answered ``prep_<domain>`` items needed for ``prep_overall`` (default all).
+    threshold : int, optional
+        Levels of a categorical control (``C(regime)``) that fewer people than this have in
+        the sample are merged into ``other`` (default the codebook's disclosure threshold;
+        0 keeps every level), so that no coefficient describes a small group.
 
     Returns
     -------
@@ -201,11 +211,14 @@ def analysis_frame(
     if len(items) >= 2:
         df["prep_overall"] = preparedness_scale(df, items, min_items=min_prep_items)
     excluded = pd.DataFrame(reasons, columns=["reason", "n"])
+    categorical = [t[2:-1] for t in controls if t.startswith("C(") and t.endswith(")")]
+    small = collapse_small_categories(df, threshold, [c for c in categorical if c in df.columns])
     return AnalysisFrame(
-        data=df,
+        data=small.frame,
         n_input=len(prisoners),
         excluded=excluded,
-        controls=_available_controls(df, controls),
+        controls=_available_controls(small.frame, controls),
+        collapsed=small.merged,
     )
 
 

@@ -90,7 +90,16 @@ class Analysis:
         return f"{self.outcome} ~ {rhs}"
 
     def key(self) -> dict[str, Any]:
+        """What identifies the analysis in the cache: name, model and formula."""
         return {"name": self.name, "model": self.model, "formula": self.formula()}
+
+    def check_term(self, term: str) -> None:
+        """Raise ``ValueError`` naming the predictors unless ``term`` is one of them."""
+        if term not in self.predictors:
+            raise ValueError(
+                f"term {term!r} is not a predictor of analysis {self.name!r}; "
+                f"its predictors are {list(self.predictors)}"
+            )
 
 
 class PowerTest(Protocol):
@@ -309,14 +318,6 @@ ANALYSES: dict[str, Analysis] = {
         ),
     )
 }
-
-
-def _check_term(analysis: Analysis, term: str) -> None:
-    if term not in analysis.predictors:
-        raise ValueError(
-            f"term {term!r} is not a predictor of analysis {analysis.name!r}; "
-            f"its predictors are {list(analysis.predictors)}"
-        )
 
 
 def _finite(x: Any) -> float:

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ..synth import GENERATOR_VERSION, SynthData, SynthParams, draw_family, generate, set_parameters
-from .analyses import ANALYSES, Analysis, PowerTest, WaldTest, _check_term
+from .analyses import ANALYSES, Analysis, PowerTest, WaldTest
 from .design import EFFECTS, Design, Effect
 
 __all__ = [
@@ -528,7 +528,7 @@ def _resolve_analysis(analysis: str | Analysis | None, eff: Effect) -> Analysis:
         if analysis not in ANALYSES:
             raise ValueError(f"unknown analysis {analysis!r}; built in: {sorted(ANALYSES)}")
         analysis = ANALYSES[analysis]
-    _check_term(analysis, eff.term)
+    analysis.check_term(eff.term)
     return analysis
 
 

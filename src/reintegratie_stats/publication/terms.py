@@ -82,6 +82,11 @@ def _plain_label(cb: Codebook, name: str, lang: Lang) -> str:
     derived = cb.concepts.get("analysis_variables", {})
     if name in derived:
         return str(derived[name][lang])
+    outcomes = _texts().get("outcomes", {})  # model outcomes made from a variable
+    if name in outcomes:
+        entry = outcomes[name]
+        base = _plain_label(cb, entry["from"], lang)
+        return str(_texts()[entry["words"]][lang]).format(label=base)
     return name
 
 

@@ -1,7 +1,7 @@
 """The data section's list of warnings and conversions (aggregate counts, never rows or ids).
 
-:func:`add_data_quality` adds two tables to the data step's output when there is something to
-show (the synthetic twin has neither, so its report is unchanged):
+The data section (``DATA`` in :mod:`.sections`) publishes two tables when there is something
+to show (the synthetic twin has neither, so its report is unchanged):
 
 - ``data_warnings``: every validation warning of every table (code, the file's name of the
   variable, number of rows, message), so "5 warnings" is never a bare number;
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["add_data_quality", "conversions_table", "warnings_table"]
+__all__ = ["conversions_table", "missing_code_cells", "warnings_table"]
 
 
 def warnings_table(inputs: Any) -> pd.DataFrame:
@@ -48,31 +48,10 @@ def conversions_table(inputs: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "step", "detail", "n"])
 
 
-def add_data_quality(out: Any, inputs: Any, lang: str = "en") -> None:
-    """Add ``data_warnings`` and ``data_conversions`` to the step output ``out`` (if not empty)."""
-    nl = lang == "nl"
-    warn = warnings_table(inputs)
-    if len(warn):
-        out.tables["data_warnings"] = warn
-        out.captions["data_warnings"] = (
-            "Waarschuwingen bij de controle" if nl else "Validation warnings"
-        )
-        out.readings["data_warnings"] = (
-            f"{len(warn)} waarschuwing(en); de gegevens zijn wel bruikbaar."
-            if nl
-            else f"{len(warn)} warning(s); the data are still usable."
-        )
-    conv = conversions_table(inputs)
-    if len(conv):
-        out.tables["data_conversions"] = conv
-        out.captions["data_conversions"] = (
-            "Omzettingen bij het inlezen" if nl else "Conversions while reading"
-        )
-        missing = int(conv.loc[conv["step"] == "missing-code", "n"].sum())
-        out.readings["data_conversions"] = (
-            f"{missing} cellen met een code voor een ontbrekend antwoord zijn als ontbrekend "
-            "gelezen; elke andere omzetting staat erbij."
-            if nl
-            else f"{missing} cells holding a missing-value code were read as missing; every "
-            "other conversion is listed too."
-        )
+def missing_code_cells(conversions: pd.DataFrame) -> int:
+    """Cells read as missing because they held a declared missing code (for the reading).
+
+    >>> missing_code_cells(pd.DataFrame({"step": ["missing-code", "rename"], "n": [7, 1]}))
+    7
+    """
+    return int(pd.to_numeric(conversions.loc[conversions["step"] == "missing-code", "n"]).sum())

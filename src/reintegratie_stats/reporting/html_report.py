@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -23,10 +24,11 @@ from .runner import CHAPTERS
 from .tables import format_value, to_html
 
 if TYPE_CHECKING:
+    from ..publication.tables import PubTable
     from .inputs import Inputs
     from .runner import ReportContext, ReportRun
 
-__all__ = ["CSP", "render_page", "render_table"]
+__all__ = ["CSP", "render_page", "render_publication", "render_table"]
 
 #: The page may load nothing from outside itself: images only as data: URLs, inline style/script.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -44,6 +46,20 @@ table.rs th{background:#f1f4f8}table.rs td.num{text-align:right;font-variant-num
 .failed{background:#fdecea;border-left:4px solid #c62828;padding:.5rem .8rem}
 .note{color:#555;font-size:.85rem}figure{margin:.5rem 0 1rem}figure img{max-width:100%;height:auto}
 .caption{font-weight:600;margin-top:1rem}nav ul{columns:2;font-size:.9rem}
+.publication{border-left:3px solid #2b5d8a;padding-left:.8rem;margin:1rem 0 2rem}
+.publication .pubnote{color:#555;font-size:.8rem;margin:.1rem 0}
+@page{size:A4 landscape;margin:10mm}
+@media print{
+body{max-width:none;padding:0;font-size:9pt;line-height:1.3}
+nav{display:none}
+.tablewrap{max-height:none;overflow:visible}
+table.rs{width:100%;table-layout:fixed;font-size:6.5pt}
+table.rs th,table.rs td{padding:1px 2px;overflow-wrap:anywhere;word-break:break-word}
+table.pub{font-size:7.5pt}
+thead{display:table-header-group}tr,figure,img{break-inside:avoid}
+figure img{max-width:100%;max-height:17cm}
+h2{break-before:page}h2,h3,.caption{break-after:avoid}
+}
 """
 
 _SCRIPT = """
@@ -88,8 +104,49 @@ def _img(png: bytes, name: str) -> str:
     return f'<img src="data:image/png;base64,{b64}" alt="{html.escape(name)}">'
 
 
-def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[str, bytes]) -> str:
-    """The whole report page as one HTML string."""
+def data_description(inputs: Any, ctx: Any) -> str:
+    """What the data are, for the header: the twin and its seed, or the files read (no seed:
+    real data have none; the manifest keeps the seed of the resampling)."""
+    if getattr(inputs, "synthetic", False):
+        return _t("source_twin", ctx.lang).format(seed=ctx.seed)
+    names = [Path(f.path).name for f in getattr(inputs, "files", [])]
+    return ", ".join(names) if names else str(inputs.source)
+
+
+def render_publication(t: PubTable, lang: str) -> str:
+    """One publication table: numbered caption, the table (canonical keys as ``data-col``),
+    footnotes and its reading. Cells are already text (formatted from protected tables)."""
+    e = html.escape
+    label = text("pub_headers", "table", lang)
+    head = "".join(
+        f'<th data-col="{e(c)}">{e(h)}</th>' for c, h in zip(t.columns, t.header, strict=True)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{e(v)}</td>' if j else f"<td>{e(v)}</td>" for j, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in t.rows
+    )
+    notes = "".join(f'<p class="pubnote">{e(n)}</p>' for n in t.notes)
+    return (
+        f'<p class="caption" id="pub-{e(t.name)}">{e(label)} {e(t.number)}. {e(t.caption)}</p>'
+        f'<div class="tablewrap"><table class="rs pub"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>{notes}"
+        f'<p class="reading">{e(t.reading)}</p>'
+    )
+
+
+def render_page(
+    run: ReportRun,
+    ctx: ReportContext,
+    inputs: Inputs,
+    pngs: dict[str, bytes],
+    publication: list[PubTable] | None = None,
+) -> str:
+    """The whole report page as one HTML string (``publication``: the publication tables,
+    shown at the head of their chapter)."""
     from .. import __version__
 
     lang = ctx.lang
@@ -102,8 +159,8 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         f"<title>{e(_t('title', lang))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(_t('title', lang))}</h1>",
-        f'<p class="meta">{e(_t("source", lang))}: {e(inputs.source)} · reintegratie-stats '
-        f"{e(__version__)} · backend {e(ctx.backend)} · seed {ctx.seed}</p>",
+        f'<p class="meta">{e(_t("source", lang))}: {e(data_description(inputs, ctx))} · '
+        f"reintegratie-stats {e(__version__)} · backend {e(ctx.backend)}</p>",
         f'<p class="note">{e(_t("threshold", lang).format(t=thr))}</p>',
     ]
     nav = []
@@ -116,6 +173,15 @@ def render_page(run: ReportRun, ctx: ReportContext, inputs: Inputs, pngs: dict[s
         if not results:
             continue
         parts.append(f'<h2 id="{key}">{e(text("chapters", key, lang))}</h2>')
+        pubs = [t for t in publication or [] if t.chapter == key]
+        if pubs:
+            parts.append(
+                f'<section class="publication" id="publication-{key}">'
+                f"<h3>{e(text('pub_headers', 'section', lang))}</h3>"
+                f'<p class="note">{e(text("pub_headers", "section_intro", lang))}</p>'
+            )
+            parts += [render_publication(t, lang) for t in pubs]
+            parts.append("</section>")
         for r in results:
             parts.append(f'<section id="step-{e(r.name)}"><h3>{e(r.title[lang])}</h3>')
             if r.status != "ok":

@@ -56,9 +56,11 @@ class InvalidDataError(ValueError):
         bad = [r for r in reports.values() if not r.valid]
         super().__init__("; ".join(r.summary_line() for r in bad))
 
-    def to_summary(self) -> str:
-        """Every problem of every invalid table (the validator's text report)."""
-        return "\n".join(r.to_summary() for r in self.reports.values() if not r.valid)
+    def to_summary(self, lang: str = "en") -> str:
+        """Every problem of every invalid table (the validator's text report, in ``lang``)."""
+        return "\n".join(
+            r.with_lang(lang).to_summary() for r in self.reports.values() if not r.valid
+        )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,13 @@ computes -> protects -> writes -> renders: runs every step of the report spec
 (:data:`~.sections.STEPS`, each caught, timed and its tables protected once by the runner) and
 writes to ``out``:
 
-- ``report.html``: one self-contained page (figures as base64 PNG, inline CSS, no URL);
+- ``report.html``: one self-contained page (figures as base64 PNG, inline CSS, no URL), with
+  the publication tables at the head of each chapter and a print stylesheet (landscape A4,
+  no scroll boxes: every row of every table is on paper);
+- ``report.docx``: the publication tables and the figures for Word (extra ``word``:
+  python-docx; left out without it);
+- ``publication/<name>.csv``: each publication table as shown (report language, formatted
+  cells), beside the tidy ``tables/*.csv``, which stay machine-readable;
 - ``tables/<name>.csv``: every table, suppressed and with fixed number formatting, so that a
   re-run on the same data gives byte-identical files;
 - ``figures/<name>.png`` and ``figures/<name>.svg``;
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from concurrent.futures import Executor
 from contextlib import ExitStack
 from pathlib import Path
@@ -31,11 +38,13 @@ from typing import Any, Literal
 
 from ..disclosure import resolve_threshold
 from ..io import DataMapping
-from ..labels import check_lang
+from ..labels import check_lang, text
+from ..publication.tables import PubTable, publication_tables
 from .html_report import render_page
 from .inputs import DEFAULT_SEED, Inputs, load_inputs
 from .output_folder import OutputFolder
 from .runner import ReportContext, ReportRun, Step, run_steps
+from .word import docx_available, docx_bytes
 from .writers import write_file, write_manifest, write_tables
 
 __all__ = ["WORKERS", "build_report", "default_out_dir", "write_report"]
@@ -77,9 +86,37 @@ def write_report(
                 write_file(out / "figures" / f"{name}.{suffix}", data)
                 files["figures"].append(f"figures/{name}.{suffix}")
             pngs[name] = png
-    write_file(out / "report.html", render_page(run, ctx, inputs, pngs))
+    pubs = _publication(run, ctx)
+    files["publication"] = []
+    for t in pubs:  # the thesis-shaped tables, in the report language (tidy CSVs unchanged)
+        write_file(out / "publication" / f"{t.name}.csv", t.to_csv())
+        files["publication"].append(f"publication/{t.name}.csv")
+    write_file(out / "report.html", render_page(run, ctx, inputs, pngs, pubs))
     files["report"] = ["report.html"]
+    if docx_available():
+        figs = {
+            name: (r.chapter, r.output.captions.get(name, name), pngs[name])
+            for r in run.results
+            for name in r.output.rendered
+        }
+        title = text("page", "title", ctx.lang)
+        data = docx_bytes(pubs, figs, lang=ctx.lang, title=title, source=inputs.source)
+        write_file(out / "report.docx", data)
+        files["report"].append("report.docx")
     return write_manifest(out / "manifest.json", run, ctx, inputs, files, total_wall_time_s)
+
+
+def _publication(run: ReportRun, ctx: ReportContext) -> list[PubTable]:
+    """The publication tables of the run, from its protected tables (never the raw ones).
+
+    A failure here costs the publication tables only, with a warning; the report is written.
+    """
+    protected = {k: v for r in run.results for k, v in r.output.protected.items()}
+    try:
+        return publication_tables(protected, ctx.lang)
+    except Exception as exc:  # the tidy tables and the page are still worth writing
+        warnings.warn(f"publication tables not made: {exc}", RuntimeWarning, stacklevel=2)
+        return []
 
 
 def _executor(stack: ExitStack, backend: str) -> Executor | None:
@@ -124,8 +161,11 @@ def build_report(
     lang : {"en", "nl"}
         Language of the labels and headings in ``report.html``.
     seed : int
-        Seed of the synthetic twin and of what resamples (the multiple imputation of chapter
-        5 when asked for); default :data:`~.inputs.DEFAULT_SEED`.
+        Seed of the synthetic twin and of everything that resamples: the parametric-bootstrap
+        block tests of chapter 4 and the family models, the Monte Carlo exact tests of
+        chapter 3 (where a cell is small) and chapter 5's multiple imputation (when asked
+        for); default :data:`~.inputs.DEFAULT_SEED`. ``tests/test_reporting_sections.py``
+        checks that it arrives.
     threshold : int, optional
         Disclosure threshold; default the codebook's ``disclosure_threshold``
         (``data_schema/concepts.yaml``).

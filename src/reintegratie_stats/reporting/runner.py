@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..disclosure import Protected, default_threshold, protect, visible_rows
+from ..disclosure import Audit, Protected, default_threshold, protect, protect_linked, visible_rows
 from ..labels import concept_text, text
 from .inputs import DEFAULT_SEED
 
@@ -83,7 +83,16 @@ class StepOutput:
     rows_used : int, optional
         Prisoners (or professionals) used by the analysis.
     rows_excluded : dict
-        Reason -> number of rows left out.
+        Reason -> number of rows left out; with ``rows_used`` they add up to ``rows_input``.
+    rows_input : int, optional
+        Rows the step starts from (the prisoners read).
+    rows_missing : dict
+        Per-estimate item non-response, the largest over the step's estimates (each estimate
+        leaves out its own rows; not part of the sum above).
+    models : list of dict
+        Per fitted model, ``{"outcome", "model", "reasons": [(reason, n), ...]}`` from
+        ``("input_rows", N)`` via each exclusion to ``("used", n)``; the exclusions and
+        ``used`` add up to ``N`` (written to the manifest).
     notes : list of str
         Extra remarks shown in the report (e.g. convergence messages).
     count_cols : dict
@@ -101,6 +110,9 @@ class StepOutput:
     captions: dict[str, str] = field(default_factory=dict)
     rows_used: int | None = None
     rows_excluded: dict[str, int] = field(default_factory=dict)
+    rows_input: int | None = None
+    rows_missing: dict[str, int] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     count_cols: dict[str, list[str]] = field(default_factory=dict)
     protected: dict[str, Protected] = field(default_factory=dict)
@@ -207,6 +219,7 @@ class ReportRun:
     wall_time_s: float
     out_dir: Path | None = None
     manifest: dict[str, Any] | None = None
+    audit: Audit | None = None
 
     @property
     def ok(self) -> bool:
@@ -367,4 +380,19 @@ def run_steps(
             else:
                 console.print(f"[red]✗[/red] {label} ({dt:.1f} s): {err}", highlight=False)
     results = [by_name[name] for name in steps]  # report order
-    return ReportRun(results, time.perf_counter() - t_all)
+    audit = _protect_together(results, ctx.threshold)
+    return ReportRun(results, time.perf_counter() - t_all, audit=audit)
+
+
+def _protect_together(results: list[StepResult], threshold: int) -> Audit | None:
+    """Secondary suppression over every table of the run (they describe one population, so a
+    small cell of one table must not follow from the others), then the audit; each step's
+    protected tables are replaced by the jointly protected ones."""
+    raw = {k: df for r in results for k, df in r.output.tables.items()}
+    if not raw:
+        return None
+    cols = {k: v for r in results for k, v in r.output.count_cols.items()}
+    prot, audit = protect_linked(raw, threshold, cols)
+    for r in results:
+        r.output.protected = {k: prot[k] for k in r.output.tables}
+    return audit

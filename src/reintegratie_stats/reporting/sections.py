@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..schema import load_codebook
+from .data_quality import conversions_table, missing_code_cells, warnings_table
 from .runner import ReportContext
-from .spec import Section, figure, pct, steps_of, table
+from .spec import Section, figure, models_from_accounting, pct, steps_of, table
 
 __all__ = ["SECTIONS", "STEPS"]
 
@@ -32,17 +33,47 @@ Fields = dict[str, Any]
 
 
 def _prisoners(ctx: ReportContext) -> pd.DataFrame:
-    """The prisoners table with the derived variables (computed once per run)."""
+    """The prisoners table with the derived variables (computed once per run); regimes,
+    phases and detention-length bands held by fewer people than the threshold are merged
+    into "other" before anything is computed (:func:`~reintegratie_stats.disclosure.collapse_small_categories`)."""
     from ..derived_variables import add_derived
+    from ..disclosure import collapse_small_categories
 
-    return ctx.cached("prisoners", lambda: add_derived(ctx.inputs.prisoners))
+    def make() -> pd.DataFrame:
+        small = collapse_small_categories(add_derived(ctx.inputs.prisoners), ctx.threshold)
+        ctx.cache["categories_collapsed"] = small.merged
+        return small.frame
+
+    return ctx.cached("prisoners", make)
+
+
+def _collapsed_notes(merged: dict[str, list[str]], ctx: ReportContext, where: str) -> list[str]:
+    """The report says which categories were merged into "other" and why."""
+    if not merged:
+        return []
+    what = "; ".join(
+        f"{c}: " + ", ".join(str(ctx.label(_LABEL_GROUPS.get(c, c), v)) for v in levels)
+        for c, levels in merged.items()
+    )
+    return [ctx.text("collapsed", threshold=ctx.threshold, where=ctx.text(where), what=what)]
+
+
+#: Concept groups of the collapsed category columns (for their labels).
+_LABEL_GROUPS = {
+    "regime": "regimes",
+    "phase": "phases",
+    "detention_length_band": "detention_length_bands",
+}
 
 
 # --------------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------------
 def _data(ctx: ReportContext) -> dict[str, Any]:
-    """Rows per table, validation state, and the sample by regime and by institution."""
+    """Rows per table, validation state, and the sample by regime and by institution
+    (institutions with fewer prisoners than the threshold pooled into one "other" row)."""
+    from ..disclosure import collapse_small
+
     cb = load_codebook()
     rows = [  # columns and issues are not counts of people: one text cell
         {
@@ -58,7 +89,8 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
         for table_name, rep in ctx.inputs.validation.items()
     ]
     p = _prisoners(ctx)
-    regimes = [r for r in cb.regimes if r in set(p["regime"].dropna())]
+    present = set(p["regime"].dropna())
+    regimes = [r for r in cb.regimes if r in present] + sorted(present - set(cb.regimes))
     by_regime = pd.DataFrame(
         [
             {
@@ -74,15 +106,16 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
         ],
         columns=["regime", "n", "share", "mean_age", "mean_weeks_detained"],
     )
-    inst = sorted(p["institution_id"].dropna().unique()) if "institution_id" in p else []
+    inst_ids = p["institution_id"] if "institution_id" in p else pd.Series(dtype=object)
+    pooled = collapse_small(inst_ids, ctx.threshold)  # small institutions: one "other" row
+    n_small = len(set(inst_ids.dropna()) - set(pooled.dropna()))
+    inst = sorted(pooled.dropna().unique(), key=lambda i: (i == "other", str(i)))
     by_inst = pd.DataFrame(
         [
             {
                 "institution_id": i,
-                "n": int((p["institution_id"] == i).sum()),
-                "share_soon_released": float(
-                    p.loc[p["institution_id"] == i, "soon_released"].mean()
-                )
+                "n": int((pooled == i).sum()),
+                "share_soon_released": float(p.loc[pooled == i, "soon_released"].mean())
                 if "soon_released" in p
                 else np.nan,
             }
@@ -95,8 +128,14 @@ def _data(ctx: ReportContext) -> dict[str, Any]:
         "by_regime": by_regime,
         "by_institution": by_inst,
         "n_prisoners": len(p),
-        "n_institutions": len(inst),
+        "n_institutions": int(inst_ids.nunique()),
+        "n_small_institutions": n_small,
     }
+
+
+def _nonempty(df: pd.DataFrame) -> pd.DataFrame | None:
+    """``df``, or None (the output does not apply) when it has no rows."""
+    return df if len(df) else None
 
 
 def _read_by_regime(t: pd.DataFrame, r: dict[str, Any], ctx: ReportContext) -> Fields | str:
@@ -126,13 +165,24 @@ DATA = Section(
         table(
             "data_sample_by_institution",
             lambda r, ctx: r["by_institution"],
-            lambda t, r, ctx: dict(
-                n_small=int((t["n"] < ctx.threshold).sum()),
-                threshold=ctx.threshold,
-            ),
+            lambda t, r, ctx: dict(n_small=r["n_small_institutions"], threshold=ctx.threshold),
+        ),
+        # warnings and conversions are listed, not just counted (absent when there are none)
+        table(
+            "data_warnings",
+            lambda r, ctx: _nonempty(warnings_table(ctx.inputs)),
+            lambda t, r, ctx: dict(n=len(t)),
+        ),
+        table(
+            "data_conversions",
+            lambda r, ctx: _nonempty(conversions_table(ctx.inputs)),
+            lambda t, r, ctx: dict(n=missing_code_cells(t)),
         ),
     ),
     rows=lambda r, tables: (r["n_prisoners"], {}),
+    notes=lambda r, ctx: _collapsed_notes(
+        ctx.cache.get("categories_collapsed", {}), ctx, "collapsed_all"
+    ),
 )
 
 
@@ -257,12 +307,17 @@ def _descriptive(fn: str):
 
 
 def _bivariate(fn: str):
-    """compute(ctx): one function of :mod:`reintegratie_stats.bivariate` on the prisoners."""
+    """compute(ctx): one function of :mod:`reintegratie_stats.bivariate` on the prisoners,
+    with the report's seed when the function resamples (a Monte Carlo exact test)."""
 
     def compute(ctx: ReportContext) -> pd.DataFrame:
+        import inspect
+
         from .. import bivariate as B
 
-        return getattr(B, fn)(_prisoners(ctx))
+        f = getattr(B, fn)
+        seeded = "seed" in inspect.signature(f).parameters
+        return f(_prisoners(ctx), **({"seed": ctx.seed} if seeded else {}))
 
     return compute
 
@@ -352,7 +407,10 @@ def _no_contact(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     from .. import bivariate as B
 
     p = _prisoners(ctx)
-    return {"by_need": B.no_contact_by_need(p), "by_n": B.no_contact_by_n_needs(p)}
+    return {
+        "by_need": B.no_contact_by_need(p),
+        "by_n": B.no_contact_by_n_needs(p, seed=ctx.seed),
+    }
 
 
 def _read_no_contact(t: pd.DataFrame, r: Any, ctx: ReportContext) -> Fields | str:
@@ -494,13 +552,9 @@ def _fit_notes(r: dict[str, Any], ctx: ReportContext) -> list[str]:
     return notes
 
 
-def _ladder_rows(r: dict[str, Any], tables: list[pd.DataFrame]) -> tuple[int | None, dict]:
-    t = r["ms"].table
-    if not len(t):
-        return None, {}
-    return int(t["nobs"].max()), {
-        "missing model variable (largest over models)": int(t["n_excluded"].max())
-    }
+def _ladder_models(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The row account of every model of the ladder (prisoners read -> subgroup -> used)."""
+    return models_from_accounting(r["ms"].accounting)
 
 
 def _comparison(r: dict[str, Any], ctx: ReportContext) -> pd.DataFrame:
@@ -579,7 +633,7 @@ CH4_FACILITATION = Section(
             lambda f, r, ctx: dict(),
         ),
     ),
-    rows=_ladder_rows,
+    models=_ladder_models,
     notes=_fit_notes,
 )
 
@@ -622,7 +676,7 @@ FAMILY_MULTILEVEL = Section(
         ),
         figure("family_ml_odds_ratios", _odds_ratios, lambda f, r, ctx: r["readings"][1]),
     ),
-    rows=_ladder_rows,
+    models=_ladder_models,
     notes=_fit_notes,
 )
 
@@ -752,14 +806,23 @@ def _ch5_rows(r: dict[str, pd.DataFrame], tables: list[pd.DataFrame]) -> tuple[i
     }
 
 
-#: chapter5 results published by another section (the family models).
-_CH5_ELSEWHERE = ("family",)
+#: chapter5 results published by another section (the family models) or in the manifest
+#: (the row account of every model and the collapsed categories).
+_CH5_ELSEWHERE = ("family", "accounting", "collapsed")
 
 
 def _ch5_notes(r: dict[str, pd.DataFrame], ctx: ReportContext) -> list[str]:
     """A chapter-5 result the spec does not publish is named, never dropped silently."""
     spec = {o.compute.key for o in CH5_PREPAREDNESS.outputs if isinstance(o.compute, _Part)}
-    return [
+    merged = r.get("collapsed")
+    notes = (
+        _collapsed_notes(
+            dict(zip(merged["variable"], merged["levels"], strict=True)), ctx, "collapsed_ch5"
+        )
+        if merged is not None and len(merged)
+        else []
+    )
+    return notes + [
         f"chapter5 result {k!r} is not in the report spec"
         for k in r
         if k not in spec and k not in _CH5_ELSEWHERE
@@ -800,6 +863,7 @@ CH5_PREPAREDNESS = Section(
         ),
     ),
     rows=_ch5_rows,
+    models=lambda r: models_from_accounting(r.get("accounting")),
     notes=_ch5_notes,
     prefetch=_start_chapter5,
 )
@@ -828,6 +892,10 @@ FAMILY_PREPAREDNESS = Section(
     "family",
     _family_prep,
     (table("family_prep_models", _itself, _read_family_prep),),
+    models=lambda t: [
+        {"outcome": a["outcome"], "model": a["model"], "reasons": list(a["reasons"])}
+        for a in t.attrs.get("accounting", [])
+    ],
     prefetch=_start_chapter5,
 )
 

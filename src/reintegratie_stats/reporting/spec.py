@@ -45,9 +45,13 @@ __all__ = [
     "Output",
     "Section",
     "figure",
+    "balance",
     "generic_reading",
+    "missing_per_estimate",
+    "models_from_accounting",
     "pct",
     "rows_from_tables",
+    "rows_of_models",
     "steps_of",
     "table",
 ]
@@ -133,8 +137,8 @@ def _rows(*frames: pd.DataFrame) -> tuple[int | None, dict[str, int]]:
 
     ``attrs["n_rows"]`` and ``attrs["n_excluded"]`` (rows outside every group, by reason);
     otherwise the largest ``n`` of the tables. Per-estimate exclusions (``n_missing``,
-    ``n_excluded`` columns) are reported as the largest over the estimates, since each
-    estimate leaves out its own rows.
+    ``n_excluded`` columns) are the largest over the estimates, since each estimate leaves
+    out its own rows: :func:`missing_per_estimate`, kept apart from the sum.
     """
     n_rows = None
     excluded: dict[str, int] = {}
@@ -147,14 +151,85 @@ def _rows(*frames: pd.DataFrame) -> tuple[int | None, dict[str, int]]:
     used = None if n_rows is None else n_rows - sum(excluded.values())
     if used is None:
         used = _max_col(frames, "n")
+    return used, excluded
+
+
+def missing_per_estimate(tables: list[pd.DataFrame]) -> dict[str, int]:
+    """The largest per-estimate exclusions of ``tables`` (``n_missing``, ``n_excluded``)."""
+    out = {}
     for col, reason in (
         ("n_missing", "missing answer (largest over estimates)"),
         ("n_excluded", "excluded by the model (largest over models)"),
     ):
-        m = _max_col(frames, col)
+        m = _max_col(tuple(tables), col)
         if m:
-            excluded[reason] = m
-    return used, excluded
+            out[reason] = m
+    return out
+
+
+#: The rows a step did not account for by reason: those not in the estimate with the most rows.
+NOT_IN_LARGEST = "not in the estimate with the most rows (item non-response)"
+
+
+def balance(
+    n_input: int | None, used: int | None, excluded: dict[str, int]
+) -> tuple[int | None, dict[str, int]]:
+    """``(used, excluded)`` completed so that they add up to ``n_input``.
+
+    A step whose tables only say how many rows their largest estimate used leaves the rest
+    under :data:`NOT_IN_LARGEST`; more rows used than read is an error.
+
+    >>> balance(100, 90, {"no group": 4})
+    (90, {'no group': 4, 'not in the estimate with the most rows (item non-response)': 6})
+    """
+    if n_input is None or used is None:
+        return used, excluded
+    gap = n_input - used - sum(excluded.values())
+    if gap < 0:
+        raise ValueError(
+            f"row accounting: {used} used + {sum(excluded.values())} excluded > {n_input} read"
+        )
+    return used, ({**excluded, NOT_IN_LARGEST: gap} if gap else dict(excluded))
+
+
+def models_from_accounting(acc: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """:attr:`~.runner.StepOutput.models` from an accounting frame (outcome, model, reason,
+    n; see ``multilevel.ModelSet.accounting``), in its order."""
+    if acc is None or not len(acc):
+        return []
+    out: list[dict[str, Any]] = []
+    for (o, m), g in acc.groupby(["outcome", "model"], sort=False):
+        out.append(
+            {
+                "outcome": str(o),
+                "model": str(m),
+                "reasons": [(str(r), int(n)) for r, n in zip(g["reason"], g["n"], strict=True)],
+            }
+        )
+    return out
+
+
+def rows_of_models(models: list[dict[str, Any]]) -> tuple[int | None, dict[str, int]]:
+    """A step's rows from its models: the exclusions every model shares (the step's sample,
+    e.g. "no minor children") are the step's; what each model loses on top is its own.
+
+    >>> m = [{"reasons": [("input_rows", 9), ("not asked", 3), ("missing y", 1), ("used", 5)]},
+    ...      {"reasons": [("input_rows", 9), ("not asked", 3), ("used", 6)]}]
+    >>> rows_of_models(m)
+    (6, {'not asked': 3})
+    """
+    if not models:
+        return None, {}
+    lists = [[r for r in m["reasons"] if r[0] not in ("input_rows", "used")] for m in models]
+    common = []
+    for i, r in enumerate(lists[0]):
+        if all(len(x) > i and x[i] == r for x in lists):
+            common.append(r)
+        else:
+            break
+    n_input = dict(models[0]["reasons"])["input_rows"]
+    excluded = dict(common)
+    return n_input - sum(excluded.values()), excluded
 
 
 def rows_from_tables(tables: list[pd.DataFrame]) -> tuple[int | None, dict[str, int]]:
@@ -162,6 +237,12 @@ def rows_from_tables(tables: list[pd.DataFrame]) -> tuple[int | None, dict[str, 
     if not tables:
         return None, {}
     return _rows(tables[0])[0], _rows(*tables)[1]
+
+
+def _rows_read(ctx: ReportContext) -> int | None:
+    """The prisoners read: the population every step's row account starts from."""
+    p = getattr(ctx.inputs, "prisoners", None)
+    return len(p) if isinstance(p, pd.DataFrame) else None
 
 
 def _caption(o: Output, lang: str) -> str:
@@ -187,7 +268,11 @@ class Section:
         In report order.
     rows : callable, optional
         ``rows(results, tables) -> (rows_used, rows_excluded)``; default
-        :func:`rows_from_tables`.
+        :func:`rows_from_tables`, or :func:`rows_of_models` when ``models`` is given. Used
+        and excluded are completed to the prisoners read (:func:`balance`).
+    models : callable, optional
+        ``models(results) -> list of dict``: the row account of every fitted model
+        (:attr:`~.runner.StepOutput.models`; see :func:`models_from_accounting`).
     notes : callable, optional
         ``notes(results, ctx) -> list of str`` (e.g. convergence messages).
     prefetch : callable, optional
@@ -200,6 +285,7 @@ class Section:
     compute: Callable[[ReportContext], Any]
     outputs: tuple[Output, ...]
     rows: Callable[[Any, list[pd.DataFrame]], tuple[int | None, dict[str, int]]] | None = None
+    models: Callable[[Any], list[dict[str, Any]]] | None = None
     notes: Callable[[Any, ReportContext], list[str]] | None = None
     prefetch: Callable[[ReportContext], None] | None = None
 
@@ -231,9 +317,17 @@ class Section:
             out.readings[o.name] = reading or ""
             out.captions[o.name] = _caption(o, ctx.lang)
         tables = list(out.tables.values())
-        out.rows_used, out.rows_excluded = (
-            self.rows(res, tables) if self.rows is not None else rows_from_tables(tables)
-        )
+        if self.models is not None:
+            out.models = list(self.models(res))
+        if self.rows is not None:
+            used, excluded = self.rows(res, tables)
+        elif out.models:
+            used, excluded = rows_of_models(out.models)
+        else:
+            used, excluded = rows_from_tables(tables)
+        out.rows_input = _rows_read(ctx)
+        out.rows_used, out.rows_excluded = balance(out.rows_input, used, excluded)
+        out.rows_missing = missing_per_estimate(tables)
         if self.notes is not None:
             out.notes = list(self.notes(res, ctx))
         return out

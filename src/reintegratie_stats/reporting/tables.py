@@ -53,7 +53,6 @@ from ..schema import Codebook, load_codebook
 __all__ = [
     "ONE_DECIMAL",
     "PERCENT_COLUMNS",
-    "P_COLUMNS",
     "format_table",
     "format_value",
     "publish_table",
@@ -65,7 +64,8 @@ __all__ = [
 
 Lang = Literal["en", "nl"]
 
-P_COLUMNS: tuple[str, ...] = ("p_value", "p_adjusted")
+#: Columns holding p-values (``concepts.p_value_columns`` of the codebook).
+_P_VALUE_COLUMNS = frozenset(load_codebook().p_value_columns)
 #: Shares (0-1) that ``percent=True`` shows as percentages (``result_columns.yaml`` kinds).
 PERCENT_COLUMNS: tuple[str, ...] = tuple(result_columns()["kinds"]["percent"])
 #: Columns shown with one decimal whatever ``digits`` says (``result_columns.yaml`` kinds).
@@ -109,7 +109,7 @@ def _rounded(col: str, v: Any, digits: int, scale: float) -> str:
         return "∞" if f > 0 else "-∞"
     if is_count_column(col) and f.is_integer():
         return f"{int(f)}"
-    if col in P_COLUMNS:
+    if col in _P_VALUE_COLUMNS:
         return "<0.001" if f < 0.001 else f"{f:.3f}"
     if col in ("dof", "value") and f.is_integer():
         return f"{int(f)}"
@@ -198,7 +198,7 @@ def format_table(
     sup = prot.frame
     dec = decimal if decimal is not None else ("," if lang == "nl" and digits is not None else ".")
     pct = _percent_columns(list(sup.columns)) if percent and digits is not None else set()
-    out = pd.DataFrame(index=range(len(sup)))
+    cells: dict[str, list[str]] = {}  # one frame built at the end (setitem per column is slow)
     headers = []
     row_vars = sup["variable"].tolist() if "variable" in sup.columns else None
     for c in sup.columns:
@@ -217,10 +217,11 @@ def format_table(
                 for v in vals
             ]
         scale, dg = (100.0, pct_digits) if c in pct else (1.0, digits)
-        out[str(c)] = [format_value(str(c), v, dg, dec, scale) for v in vals]
+        cells[str(c)] = [format_value(str(c), v, dg, dec, scale) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
         if c in pct:
             headers[-1] += " (%)"
+    out = pd.DataFrame(cells, index=range(len(sup)), columns=list(cells))
     out.columns = headers
     out.attrs = {
         "n_suppressed": prot.n_suppressed,

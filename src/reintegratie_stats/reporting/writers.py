@@ -122,6 +122,20 @@ def r_versions() -> dict[str, str | None]:
         return {"R": None, "lme4": None}
 
 
+def _model_rows(m: dict[str, Any], thr: int) -> dict[str, Any]:
+    """One model's row account for the manifest: read, used and excluded (in order)."""
+    reasons = dict(m["reasons"])
+    return {
+        "outcome": m["outcome"],
+        "model": m["model"],
+        "rows_input": mask_count(reasons.get("input_rows"), thr),
+        "rows_used": mask_count(reasons.get("used"), thr),
+        "rows_excluded": {
+            k: mask_count(v, thr) for k, v in m["reasons"] if k not in ("input_rows", "used")
+        },
+    }
+
+
 def write_manifest(
     path: Path,
     run: ReportRun,
@@ -163,10 +177,15 @@ def write_manifest(
                 "status": r.status,
                 "error": r.error,
                 "wall_time_s": round(r.wall_time_s, 3),
+                "rows_input": mask_count(r.output.rows_input, thr),
                 "rows_used": mask_count(r.output.rows_used, thr),
                 "rows_excluded": {
                     k: mask_count(v, thr) for k, v in sorted(r.output.rows_excluded.items())
                 },
+                "rows_missing_per_estimate": {
+                    k: mask_count(v, thr) for k, v in sorted(r.output.rows_missing.items())
+                },
+                "models": [_model_rows(m, thr) for m in r.output.models],
                 "tables": sorted(r.output.tables),
                 "figures": sorted(r.output.figures),
                 "warnings": r.warnings,
@@ -181,6 +200,8 @@ def write_manifest(
         "backend": ctx.backend,
         "lang": ctx.lang,
         "disclosure_threshold": thr,
+        "disclosure_audit": run.audit.record() if run.audit is not None else None,
+        "categories_collapsed": ctx.cache.get("categories_collapsed", {}),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "dependencies": dependency_versions(),

@@ -14,6 +14,8 @@ Examples
 (1, 3, {'y': 1, 'x': 2})
 >>> cc.note()["rows excluded (missing values)"]
 '3 (y: 1, x: 2)'
+>>> exclusion_reasons(df, ["y", "x"])  # each excluded row once: the account adds up
+{'missing y': 1, 'missing x': 2}
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["CompleteCases", "complete_cases"]
+__all__ = [
+    "MORE_THAN_ONE",
+    "CompleteCases",
+    "complete_cases",
+    "exclusion_reasons",
+    "row_account",
+]
+
+#: The reason of a row missing on more than one of a model's variables.
+MORE_THAN_ONE = "missing on more than one variable"
 
 
 @dataclass(frozen=True)
@@ -104,3 +115,63 @@ def complete_cases(
         n_excluded=n_excl,
         excluded_by=excluded_by,
     )
+
+
+def exclusion_reasons(data: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]:
+    """Rows of ``data`` left out by listwise deletion on ``columns``, each counted once.
+
+    Unlike :attr:`CompleteCases.excluded_by` (a row missing on two variables counts for both),
+    the counts here add up to the rows excluded: ``"missing <column>"`` for rows missing on that
+    column only (in the order of ``columns``), :data:`MORE_THAN_ONE` for the rest. Columns
+    without a missing row are left out.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    columns : sequence of str
+        Variables the model uses (all in ``data``).
+
+    Returns
+    -------
+    dict of str to int
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, np.nan, np.nan, 4.0], "x": [1.0, 2.0, np.nan, np.nan]})
+    >>> exclusion_reasons(df, ["y", "x"])
+    {'missing y': 1, 'missing x': 1, 'missing on more than one variable': 1}
+    """
+    cols = list(dict.fromkeys(columns))
+    absent = [c for c in cols if c not in data.columns]
+    if absent:
+        raise ValueError(f"column(s) not in the data: {', '.join(map(repr, absent))}")
+    na = data[cols].isna()
+    k = na.sum(axis=1)
+    out = {f"missing {c}": int((na[c] & (k == 1)).sum()) for c in cols}
+    out = {r: n for r, n in out.items() if n}
+    several = int((k > 1).sum())
+    if several:
+        out[MORE_THAN_ONE] = several
+    return out
+
+
+def row_account(
+    before: Sequence[tuple[str, int]],
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    n_used: int,
+) -> list[tuple[str, int]]:
+    """The account of one model's rows: ``before`` (``("input_rows", N)`` and the rows
+    outside the model's sample by reason), each listwise exclusion on ``columns`` once
+    (:func:`exclusion_reasons` on ``data``, the sample), then ``("used", n_used)``.
+
+    The reasons after ``input_rows`` add up to it when ``data`` holds the rows ``before``
+    leaves and the model used its complete rows on ``columns``.
+
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, np.nan, 3.0], "x": [1.0, 2.0, 3.0]})
+    >>> row_account([("input_rows", 5), ("not_soon_released", 2)], df, ["y", "x"], 2)
+    [('input_rows', 5), ('not_soon_released', 2), ('missing y', 1), ('used', 2)]
+    """
+    return [*before, *exclusion_reasons(data, columns).items(), ("used", int(n_used))]

@@ -29,11 +29,10 @@ from .design import (
     preparedness_design,
     preparedness_terms,
 )
-from .generate import GENERATOR_VERSION, SynthData, generate
+from .generate import GENERATOR_VERSION, SynthData, draw_family, generate
 from .missing import MARRule, MissingSpec
 from .override import get_parameter, set_parameters
 from .params import CONTACT_TERMS, SynthParams
-from .partial import draw_family
 
 __all__ = [
     "CONTACT_TERMS",
