@@ -21,6 +21,11 @@ from multilevel_data import cbpp01, synth4100
 from reintegratie_stats.multilevel import glmer
 from reintegratie_stats.multilevel.profile import profile_deviance
 
+#: These tests are about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py):
+#: the chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
+FAST = {"term_test": "wald-t", "block_test": "chi2"}
+
+
 REFDIR = Path(__file__).parent / "reference"
 REF = json.loads((REFDIR / "glmm_profile.json").read_text())
 CASES = [
@@ -97,7 +102,7 @@ def test_variance_intervals_tidy_frame_for_the_family_models():
     ex = synth.load_example()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ms = M.family_models(ex.prisoners, ex.institutions, outcomes=("any_video_calls",))
+        ms = M.family_models(ex.prisoners, ex.institutions, outcomes=("any_video_calls",), **FAST)
         tab = variance_intervals(ms.models)
     assert len(tab) == 4 * len(ms.models)
     sd = tab[tab.parameter == "sd"].set_index("model")

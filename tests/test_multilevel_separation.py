@@ -21,6 +21,11 @@ from reintegratie_stats import multilevel as M
 from reintegratie_stats.multilevel import GLMMControl, glmer, glmm_design
 from reintegratie_stats.multilevel.separation import detect_separation
 
+#: These tests are about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py):
+#: the chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
+FAST = {"term_test": "wald-t", "block_test": "chi2"}
+
+
 REFDIR = Path(__file__).parent / "reference"
 REF = json.loads((REFDIR / "glmm_separation.json").read_text())
 SEP_F = "y ~ x + z + w + (1 | g)"
@@ -148,7 +153,7 @@ def family():
     ex = synth.load_example()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return M.family_models(ex.prisoners, ex.institutions)
+        return M.family_models(ex.prisoners, ex.institutions, **FAST)
 
 
 def test_video_calling_family_model_is_penalised_and_flagged(family):
@@ -185,7 +190,7 @@ def test_one_outcome_failure_keeps_the_others(monkeypatch):
     ex = synth.load_example()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ms = M.family_models(ex.prisoners, ex.institutions)
+        ms = M.family_models(ex.prisoners, ex.institutions, **FAST)
     assert ms.problems.to_dict("records") == [
         {
             "outcome": "any_video_calls",

@@ -11,13 +11,17 @@ from reintegratie_stats.synth import (
     generate,
 )
 
+#: These tests are about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py):
+#: the chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
+FAST = {"term_test": "wald-t", "block_test": "chi2"}
+
 
 @pytest.mark.filterwarnings("ignore:boundary")
 def test_family_analysis_is_the_chapter_4_family_model():
     from reintegratie_stats.multilevel import family_models
 
     d = generate(seed=21)
-    chapter = family_models(d.prisoners, d.institutions, outcomes=("any_visits_children",))
+    chapter = family_models(d.prisoners, d.institutions, outcomes=("any_visits_children",), **FAST)
     ref = chapter.models[("any_visits_children", "institutional")]
     a = pw.ANALYSES["family_child_visits"]
     frame = a.prepare(d)
