@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..publication.terms import term_label
 from ..schema import load_codebook
 from .data_quality import conversions_table, missing_code_cells, warnings_table
 from .runner import ReportContext
@@ -469,10 +470,8 @@ CH3_CONTACT_BY_PHASE = Section(
 def _outcome_label(outcome: str, ctx: ReportContext) -> str:
     if outcome.startswith("contact_"):
         return ctx.label("professional_types", outcome.removeprefix("contact_"))
-    try:
-        return load_codebook().label(outcome, ctx.lang)
-    except KeyError:
-        return outcome
+    # derived outcomes (any_video_calls, ...) are labelled from the variable they come from
+    return term_label(outcome, ctx.lang)
 
 
 def _ladder(ms: Any, terms: list[str], what_key: str, ctx: ReportContext) -> tuple[str, str]:
