@@ -102,7 +102,8 @@ def test_a_failing_figure_keeps_its_step_ok():
     assert any(w.startswith("FigureWarning: figure data_tables not drawn") for w in res.warnings)
 
 
-@pytest.mark.parametrize("seed", range(8))
+# three of the eight seeds once checked: the ones with the most suppressed cells (slowest audit)
+@pytest.mark.parametrize("seed", [0, 2, 7])
 def test_family_rates_runs_on_small_twins(seed):
     from reintegratie_stats import synth
     from reintegratie_stats.reporting.inputs import Inputs
