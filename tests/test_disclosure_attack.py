@@ -158,6 +158,23 @@ def test_small_group_report_resists_the_attacker(small_report):
     assert rec["wall_time_s"] < 30
 
 
+def test_no_reading_or_figure_beside_a_table_with_withheld_cells(small_report):
+    """Readings and figures are drawn before the joint protection: a step whose tables gained
+    "x" cells shows neither (a reading could quote a value the table withholds)."""
+    folder, run = small_report
+    with_x = {
+        f.stem
+        for f in (folder / "tables").glob("*.csv")
+        if (pd.read_csv(f, dtype=str) == "x").any().any()
+    }
+    assert with_x, "the small-group twin must need secondary suppression for this test to bite"
+    for r in run.results:
+        if with_x & set(r.output.tables):
+            assert not r.output.figures and not r.output.rendered, r.name
+            assert all(v.startswith("Reading withheld") for v in r.output.readings.values()), r.name
+            assert any("are withheld (x)" in n for n in r.output.notes), r.name
+
+
 @pytest.mark.slow
 def test_small_regime_never_reaches_a_table(small_report):
     folder, run = small_report

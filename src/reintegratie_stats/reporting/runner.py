@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..disclosure import Audit, Protected, default_threshold, protect, protect_linked, visible_rows
+from ..disclosure import (
+    Audit,
+    Protected,
+    default_threshold,
+    protect,
+    protect_linked,
+    visible_rows,
+)
 from ..labels import concept_text, text
 from .inputs import DEFAULT_SEED
 
@@ -380,19 +387,30 @@ def run_steps(
             else:
                 console.print(f"[red]✗[/red] {label} ({dt:.1f} s): {err}", highlight=False)
     results = [by_name[name] for name in steps]  # report order
-    audit = _protect_together(results, ctx.threshold)
+    audit = _protect_together(results, ctx.threshold, ctx.lang)
     return ReportRun(results, time.perf_counter() - t_all, audit=audit)
 
 
-def _protect_together(results: list[StepResult], threshold: int) -> Audit | None:
+def _protect_together(results: list[StepResult], threshold: int, lang: str) -> Audit | None:
     """Secondary suppression over every table of the run (they describe one population, so a
     small cell of one table must not follow from the others), then the audit; each step's
-    protected tables are replaced by the jointly protected ones."""
+    protected tables are replaced by the jointly protected ones.
+
+    Readings and figures were made from the step's own data before the joint protection: a
+    step whose tables gained withheld ("x") cells loses them (a reading or a bar could show
+    what the table now withholds), and says so in a note."""
     raw = {k: df for r in results for k, df in r.output.tables.items()}
     if not raw:
         return None
     cols = {k: v for r in results for k, v in r.output.count_cols.items()}
     prot, audit = protect_linked(raw, threshold, cols)
     for r in results:
-        r.output.protected = {k: prot[k] for k in r.output.tables}
+        out = r.output
+        gained = [k for k in out.tables if prot[k].n_secondary > out.protected[k].n_secondary]
+        out.protected = {k: prot[k] for k in out.tables}
+        if gained:
+            withheld = text("page", "reading_withheld", lang)
+            out.readings = {k: withheld for k in out.readings}
+            out.figures, out.rendered = {}, {}
+            out.notes = [*out.notes, text("page", "step_withheld", lang, tables=", ".join(gained))]
     return audit
