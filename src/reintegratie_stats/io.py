@@ -453,6 +453,11 @@ def _read_csv(path: Path, opts: ReadOptions) -> tuple[pd.DataFrame, dict[str, An
     return df, meta
 
 
+def _is_text(series: pd.Series) -> bool:
+    # pandas 2 reads text as object, pandas 3 as its str dtype
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
 def _utf8_misread(path: Path) -> str | None:
     """Where a .sav that says UTF-8 holds cp1252 text: 'variable X (row N: 'value')'."""
     import pyreadstat
@@ -472,7 +477,7 @@ def _utf8_misread(path: Path) -> str | None:
         return False
 
     for col in df.columns:
-        if df[col].dtype == object:
+        if _is_text(df[col]):
             hits = np.flatnonzero(df[col].map(bad).to_numpy(dtype=bool))
             if hits.size:
                 return f"variable {col} (row {hits[0] + 1}: {df[col].iloc[hits[0]]!r})"
@@ -529,7 +534,7 @@ def _read_raw(
         and str(meta.file_encoding).upper() in ("UTF-8", "UTF8")
     ):
         # pyreadstat drops bytes that are not UTF-8 without a word: look for them ourselves
-        if any(df[c].dtype == object for c in df.columns) or meta.variable_value_labels:
+        if any(_is_text(df[c]) for c in df.columns) or meta.variable_value_labels:
             where = _utf8_misread(path)
             if where:
                 raise UnusableInputError(
