@@ -130,3 +130,8 @@ def simulate_tables(
     for c in ("visits_children", "parent_child_day"):
         pris.loc[kids == 0, c] = np.nan  # routed: asked only of parents
     return {"institutions": inst, "professionals": prof, "prisoners": pris}
+
+
+#: For tests about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py): the
+#: chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
+FAST_TESTS = {"term_test": "wald-t", "block_test": "chi2"}

@@ -17,14 +17,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from multilevel_data import FAST_TESTS as FAST
 from multilevel_data import cbpp01, synth4100
 from reintegratie_stats.multilevel import glmer
 from reintegratie_stats.multilevel.profile import profile_deviance
-
-#: These tests are about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py):
-#: the chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
-FAST = {"term_test": "wald-t", "block_test": "chi2"}
-
 
 REFDIR = Path(__file__).parent / "reference"
 REF = json.loads((REFDIR / "glmm_profile.json").read_text())

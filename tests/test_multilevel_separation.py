@@ -17,14 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from multilevel_data import FAST_TESTS as FAST
 from reintegratie_stats import multilevel as M
 from reintegratie_stats.multilevel import GLMMControl, glmer, glmm_design
 from reintegratie_stats.multilevel.separation import detect_separation
-
-#: These tests are about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py):
-#: the chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
-FAST = {"term_test": "wald-t", "block_test": "chi2"}
-
 
 REFDIR = Path(__file__).parent / "reference"
 REF = json.loads((REFDIR / "glmm_separation.json").read_text())

@@ -5,15 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from multilevel_data import FAST_TESTS as FAST
 from reintegratie_stats import power as pw
 from reintegratie_stats.synth import (
     draw_family,
     generate,
 )
-
-#: These tests are about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py):
-#: the chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
-FAST = {"term_test": "wald-t", "block_test": "chi2"}
 
 
 @pytest.mark.filterwarnings("ignore:boundary")
