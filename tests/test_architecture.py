@@ -19,23 +19,6 @@ SRC = ROOT / "src" / "reintegratie_stats"
 PKG = "reintegratie_stats"
 DOC = ROOT / "docs" / "architecture.md"
 
-# Known violations that the report redesign (branch redesign-report) removes. THE LEAD DELETES
-# THESE ENTRIES WHEN MERGING IT: test_pending_report_redesign_entries_still_exist fails as soon as
-# one of them is fixed, so the lists cannot go stale.
-PENDING_REPORT_REDESIGN_UPWARD: set[tuple[str, str]] = set()
-PENDING_REPORT_REDESIGN_CYCLES: set[frozenset[str]] = set()
-PENDING_REPORT_REDESIGN_PRIVATE: set[tuple[str, str, str]] = set()
-# Known violations in multivariate/, which the inference branch (inference-lmm) rewrites now;
-# fixing them here would only conflict with it. THE LEAD FIXES THEM AFTER MERGING IT and deletes
-# these entries (the mutual lazy import goes if _lme4.fit_lme4 returns the fields and mixed()
-# builds the MixedResults; to_patsy_frame becomes statistics.lmm.patsy_frame there).
-PENDING_INFERENCE_LMM_CYCLES = {frozenset({"multivariate.mixed", "multivariate._lme4"})}
-PENDING_INFERENCE_LMM_PRIVATE: set[tuple[str, str, str]] = set()
-
-# Modules the layer table names that arrive with the report redesign (codebook ``labels``,
-# data-layer ``disclosure``); the lead deletes this set when merging it.
-PENDING_REPORT_REDESIGN_MODULES: set[str] = set()
-
 
 # --- reading the source ----------------------------------------------------------------------
 def _module_name(path: Path) -> str:
@@ -150,7 +133,7 @@ def test_every_module_has_a_layer():
 
 def test_every_module_in_the_layer_table_exists():
     tops = {m.split(".")[0] for m in MODULES if m}
-    missing = sorted(set(RANK) - tops - PENDING_REPORT_REDESIGN_MODULES)
+    missing = sorted(set(RANK) - tops)
     assert not missing, f"docs/architecture.md lists modules that do not exist: {missing}"
 
 
@@ -166,7 +149,7 @@ def _upward() -> set[tuple[str, str]]:
 
 
 def test_imports_only_go_down_the_layers():
-    bad = _upward() - PENDING_REPORT_REDESIGN_UPWARD
+    bad = _upward()
     explain = [
         f"{m} ({LAYERS[layer_of(m)][0]}) imports {t} ({LAYERS[layer_of(t)][0]})"
         for m, t in sorted(bad)
@@ -224,7 +207,7 @@ def _cycles() -> set[frozenset[str]]:
 
 
 def test_no_import_cycles():
-    bad = _cycles() - PENDING_REPORT_REDESIGN_CYCLES - PENDING_INFERENCE_LMM_CYCLES
+    bad = _cycles()
     assert not bad, f"import cycles: {[sorted(c) for c in bad]}"
 
 
@@ -238,7 +221,7 @@ def _private_imports() -> set[tuple[str, str, str]]:
 
 
 def test_no_private_name_imported_across_modules():
-    bad = _private_imports() - PENDING_REPORT_REDESIGN_PRIVATE - PENDING_INFERENCE_LMM_PRIVATE
+    bad = _private_imports()
     assert not bad, "private names imported from another module: " + ", ".join(
         f"{m} imports {n} from {t}" for m, t, n in sorted(bad)
     )
@@ -272,26 +255,6 @@ def test_private_modules_are_used_only_inside_their_package():
                 if not (m == package or m.startswith(package + ".")):
                     bad.append(f"{m} imports private module {t}")
     assert not bad, bad
-
-
-def test_pending_entries_still_exist():
-    # The lists above are an expected-failure list; an entry that no longer fails must go.
-    cycles = _cycles()
-    gone = (
-        [e for e in PENDING_REPORT_REDESIGN_UPWARD if e not in _upward()]
-        + [
-            sorted(c)
-            for c in PENDING_REPORT_REDESIGN_CYCLES | PENDING_INFERENCE_LMM_CYCLES
-            if c not in cycles
-        ]
-        + [
-            e
-            for e in PENDING_REPORT_REDESIGN_PRIVATE | PENDING_INFERENCE_LMM_PRIVATE
-            if e not in _private_imports()
-        ]
-        + [m for m in PENDING_REPORT_REDESIGN_MODULES if m in {x.split(".")[0] for x in MODULES}]
-    )
-    assert not gone, f"fixed: delete these from the PENDING_* lists: {gone}"
 
 
 @pytest.mark.parametrize(

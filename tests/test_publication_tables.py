@@ -150,7 +150,39 @@ def test_ladder_reading_follows_the_block_bootstrap_test():
     (sig,) = [x for x in publication_tables(_ladder(0.01), "en") if x.chapter == "ch4"]
     assert "do not improve" in ns.reading and "0.200" in ns.reading
     assert "do not" not in sig.reading and "0.010" in sig.reading
-    assert "Single terms" in sig.reading and "Single terms" not in ns.reading
+    assert "Single institution terms" in sig.reading and "Single institution" not in ns.reading
+
+
+def _two_scores(p_values: tuple[float, float], penalized: bool = False) -> dict[str, pd.DataFrame]:
+    tables = _ladder(0.01)
+    est = tables["ch4_estimates"]
+    extra = est[est.term == "rating_reception"].assign(term="rating_facilities")
+    est = pd.concat([est, extra], ignore_index=True)
+    for term, p in zip(("rating_reception", "rating_facilities"), p_values, strict=True):
+        est.loc[(est.model == "institutional") & (est.term == term), "p_value"] = p
+    comp = tables["ch4_model_comparison"].assign(penalized=penalized)
+    return {"ch4_model_comparison": comp, "ch4_estimates": est}
+
+
+def test_ladder_reading_names_single_terms_after_holm_within_the_block():
+    """Two institution terms at p = 0.03 and 0.04: each below 0.05 alone, neither after Holm
+    (0.06, 0.06), so the reading names none; at 0.01 and 0.04 Holm gives 0.02 and 0.04."""
+    (none,) = [x for x in publication_tables(_two_scores((0.03, 0.04)), "en") if x.chapter == "ch4"]
+    (both,) = [x for x in publication_tables(_two_scores((0.01, 0.04)), "en") if x.chapter == "ch4"]
+    assert "improve the model significantly" in none.reading
+    assert "Single institution terms" not in none.reading and "(OR " not in none.reading
+    named = both.reading.split("Holm-adjusted p < 0.05): ")[1]
+    assert named.count("(OR ") == 2
+
+
+def test_ladder_reading_of_a_penalised_fit_names_terms_without_odds_ratios():
+    (t,) = [
+        x
+        for x in publication_tables(_two_scores((0.01, 0.5), penalized=True), "en")
+        if x.chapter == "ch4"
+    ]
+    named = t.reading.split("so no odds ratio is given): ")[1]
+    assert "OR " not in named and len(named) > 2
 
 
 def test_domain_terms_share_a_row_and_marginal_effects_by_need():

@@ -287,3 +287,28 @@ def test_ladder_reading_names_significant_blocks_only_and_reports_every_block():
     assert "26 institutions" in en
     _, nl = _ladder(ms, terms, "institution_scores", ReportContext(inputs=None, lang="nl"))
     assert f"gecombineerde odds ratio {np.exp(-0.5):.2f}" in nl and "gepenaliseerde" in nl
+
+
+def test_ladder_reading_signs_only_terms_significant_after_holm():
+    """Under a significant block, single terms at p = 0.03 and 0.04 are each below 0.05 but
+    not after Holm over the block (0.06 both): the outcome is named without signs."""
+    from types import SimpleNamespace
+
+    from reintegratie_stats.reporting.sections import _ladder
+
+    terms = ["rating_reception", "rating_facilities"]
+    table_ = pd.DataFrame(
+        {"outcome": "contact_probation", "model": ["null", "institutional"], "icc": [0.1, None],
+         "n_groups": 26, "penalized": False, "lrt_p_value": [None, 0.01],
+         "lrt_test": [None, "parametric bootstrap LRT (199)"]}
+    )  # fmt: skip
+
+    def named(p_values):
+        est = pd.DataFrame({"outcome": "contact_probation", "model": "institutional",
+                            "term": terms, "estimate": [0.2, 0.1], "p_value": p_values})  # fmt: skip
+        ms = SimpleNamespace(table=table_, estimates=est)
+        _, en = _ladder(ms, terms, "institution_scores", ReportContext(inputs=None))
+        return en.split("related (p < 0.05) to: ")[1].split(";")[0]
+
+    assert "(+)" not in named([0.03, 0.04])
+    assert "(+)" in named([0.01, 0.04])

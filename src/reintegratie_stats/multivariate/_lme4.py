@@ -6,7 +6,7 @@ bridge :func:`reintegratie_stats.statistics.r_bridge.lmer_numeric`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
@@ -14,25 +14,24 @@ from ..results import ConvergenceInfo
 from ..statistics.r_bridge import lmer_numeric
 from ._design import make_design
 
-if TYPE_CHECKING:
-    from .mixed import MixedResults
-
 __all__ = ["fit_lme4"]
 
 
 def fit_lme4(
     formula: str, fixed: str, group: str, data: pd.DataFrame, *, reml: bool
-) -> MixedResults:
-    """Fit with lme4 on the patsy design (so the coding and the term names are ours)."""
-    from .mixed import MixedResults
+) -> dict[str, Any]:
+    """Fit with lme4 on the patsy design (so the coding and the term names are ours).
 
+    Returns the fields of a :class:`~reintegratie_stats.multivariate.mixed.MixedResults`
+    (``mixed`` builds the object, so this module does not import it back).
+    """
     d = make_design(fixed, data, extra_columns=(group,))
     names = list(d.names)
     r = lmer_numeric(d.y.to_numpy(), d.X.to_numpy(), d.frame[group].to_numpy(), reml=reml)
     vc = dict(zip(r["vc_grp"], r["vc"], strict=True))
     group_var, resid_var = float(vc["g"]), float(vc["Residual"])
     est = "REML" if reml else "ML"
-    return MixedResults(
+    return dict(
         params=pd.Series(r["params"], index=names, name="params"),
         cov=pd.DataFrame(r["cov"], index=names, columns=names),
         nobs=r["nobs"],

@@ -107,7 +107,7 @@ def mixed(
             raise ValueError(
                 f"backend='lme4' here fits a random intercept only; got ({expr} | {group})"
             )
-        return fit_lme4(formula, fixed, group, data, reml=reml)
+        return MixedResults(**fit_lme4(formula, fixed, group, data, reml=reml))
     fit = fit_lmm(formula, data, reml=reml)
     n_groups = fit.n_groups[group]
     group_var = float(fit.variance_components.iloc[0])

@@ -42,10 +42,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..labels import text
 from ..schema import Codebook, Lang, load_codebook
+from ..statistics.tests import adjust_pvalues
 from .terms import term_label
 
 __all__ = ["PubTable", "publication_tables", "fmt_number", "fmt_p", "fmt_ci"]
@@ -599,21 +601,34 @@ def _read_ladder(c: pd.DataFrame, e: pd.DataFrame, outcome: str, lang: Lang, cb:
         key = "ladder_block_sig" if p is not None and p < 0.05 else "ladder_block_ns"
         text_ = _w("pub_readings", key, lang, p=fmt_p(p, lang))
         if p is not None and p < 0.05:
-            inst_terms = e[(e["model"] == "institutional")]
             ind_terms = set(e.loc[e["model"] == "individual", "term"])
-            sig = [
-                (r["term"], r["odds_ratio"], r["or_low"], r["or_high"])
-                for _, r in inst_terms.iterrows()
-                if r["term"] not in ind_terms and _sig(r["p_value"])
-            ]
-            if sig:
+            inst_terms = e[(e["model"] == "institutional") & ~e["term"].isin(ind_terms)]
+            # Holm over the block's terms: a term is named only under its significant block,
+            # and then adjusted for the other terms of the block (see reporting.sections).
+            pv = np.array(
+                [_num(v) if _num(v) is not None else np.nan for v in inst_terms["p_value"]]
+            )
+            holm = adjust_pvalues(pv, "holm") if len(pv) else pv
+            sig = [r for (_, r), q in zip(inst_terms.iterrows(), holm, strict=True) if q < 0.05]
+            penalised = str(inst.get("penalized", "")).lower() == "true"
+            if sig and penalised:
+                text_ += " " + _w(
+                    "pub_readings",
+                    "ladder_terms_penalised",
+                    lang,
+                    terms="; ".join(
+                        term_label(r["term"], lang, cb, institution_means=True) for r in sig
+                    ),
+                )
+            elif sig:
                 text_ += " " + _w(
                     "pub_readings",
                     "ladder_terms",
                     lang,
                     terms="; ".join(
-                        f"{term_label(t, lang, cb, institution_means=True)} (OR {fmt_ci(o, lo, hi, 2, lang)})"
-                        for t, o, lo, hi in sig
+                        f"{term_label(r['term'], lang, cb, institution_means=True)} "
+                        f"(OR {fmt_ci(r['odds_ratio'], r['or_low'], r['or_high'], 2, lang)})"
+                        for r in sig
                     ),
                 )
         parts.append(text_)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..publication.terms import term_label
 from ..schema import load_codebook
+from ..statistics.tests import adjust_pvalues
 from .data_quality import conversions_table, missing_code_cells, warnings_table
 from .runner import ReportContext
 from .spec import Section, figure, models_from_accounting, pct, steps_of, table
@@ -487,12 +488,7 @@ def _ladder(ms: Any, terms: list[str], what_key: str, ctx: ReportContext) -> tup
     inst = table_[table_["model"] == "institutional"]
     block_sig = set(inst.loc[inst["lrt_p_value"] < 0.05, "outcome"])
     test = str(inst["lrt_test"].iloc[0]) if "lrt_test" in inst and len(inst) else ""
-    top = est[
-        (est["model"] == "institutional")
-        & est["term"].isin(terms)
-        & (est["p_value"] < 0.05)
-        & est["outcome"].isin(block_sig)
-    ]
+    top = _holm_significant(est, terms, block_sig)
     signs = top.groupby("outcome", sort=True)["estimate"].agg(
         lambda e: "+" if (e > 0).all() else ("−" if (e < 0).all() else "+/−")
     )
@@ -538,6 +534,23 @@ def _ladder(ms: Any, terms: list[str], what_key: str, ctx: ReportContext) -> tup
             n_groups=f"{n_groups:.0f}" if np.isfinite(n_groups) else "–",
         )
     return ctx.text("ladder_icc", iccs=iccs), terms_txt
+
+
+def _holm_significant(est: pd.DataFrame, terms: list[str], outcomes: set[str]) -> pd.DataFrame:
+    """Institution terms of the ``outcomes`` whose Holm-adjusted p is below 0.05.
+
+    A single term is named only under a significant block, and then with the Holm adjustment
+    over the block's terms: each term's test is calibrated on its own, so five of them read
+    together would find a false effect in about one block in five.
+    """
+    inst = est[
+        (est["model"] == "institutional") & est["term"].isin(terms) & est["outcome"].isin(outcomes)
+    ]
+    keep = []
+    for _, rows in inst.groupby("outcome", sort=True):
+        adjusted = adjust_pvalues(rows["p_value"].astype(float), "holm")
+        keep += list(rows.index[adjusted < 0.05])
+    return inst.loc[keep]
 
 
 def _fit_notes(r: dict[str, Any], ctx: ReportContext) -> list[str]:
