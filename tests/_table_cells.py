@@ -21,7 +21,7 @@ def md_cells(text: str) -> tuple[list[str], list[list[str]]]:
 
 def html_cells(text: str) -> tuple[list[str], list[list[str]]]:
     """Header and body cells of an HTML table (entities unescaped)."""
-    head = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", text)]
+    head = [html.unescape(h) for h in re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", text)]
     body = re.search(r"<tbody>(.*)</tbody>", text, re.S).group(1)
     rows = [
         [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]

@@ -83,10 +83,11 @@ def test_rows_with_a_missing_formula_variable_are_dropped_and_counted():
 
 
 def test_a_parsed_formula_is_accepted_and_few_groups_warned_about():
-    df = _frame()
+    df = _frame(n=80)
     d = glmm_design(parse_formula("y ~ x + (1 | g)"), df)
-    assert d.formula == "y ~ x + (1 | g)"
-    assert any("only 5 levels" in w for w in d.warnings)  # lme4-like input check, as data
+    assert d.formula == "y ~ x + (1 | g)" and d.n_groups == 5 and not d.warnings
+    four = glmm_design("y ~ x + (1 | g)", df[df["g"] != "c"])
+    assert any("only 4 levels" in w for w in four.warnings)  # lme4-like input check, as data
     many = simulate(1, n=300)
     assert not glmm_design(F, many).warnings
 

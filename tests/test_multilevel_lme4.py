@@ -59,6 +59,7 @@ def _labelled_frame():
 
 @pytest.mark.pymer4
 @pytest.mark.r
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not on PATH")
 def test_lme4_labels_are_matched_by_name_against_rscript(tmp_path):
     _pymer4()

@@ -42,10 +42,10 @@ def test_threshold_and_count_columns_are_passed_on():
     # with a threshold of 5 the 7 may be shown
     _, rows = html_cells(show_table(RESULT, threshold=5)._repr_html_())
     assert rows[1][1] == "7" and rows[1][2] == "0.571"
-    people = pd.DataFrame({"regime": ["HvB", "EZV"], "persons": [50, 3], "mean_age": [31.2, 44.0]})
+    people = pd.DataFrame({"regime": ["HvB", "EZV"], "people": [50, 3], "mean_age": [31.2, 44.0]})
     _, plain = html_cells(show_table(people)._repr_html_())
-    assert plain[1][1] == "3"  # "persons" is not a count by name
-    _, masked = html_cells(show_table(people, count_cols=["persons"])._repr_html_())
+    assert plain[1][1] == "3.000"  # "people" is not a count by name: a statistic
+    _, masked = html_cells(show_table(people, count_cols=["people"])._repr_html_())
     assert masked[1][1:] == ["<10", "–"]
 
 
