@@ -280,30 +280,6 @@ def test_import_reading_on_known_lines(source, expected, tmp_path, monkeypatch):
 
 # --- tests mirror the modules ----------------------------------------------------------------
 TESTS = ROOT / "tests"
-#: Modules whose checks still live in a package-level test file (named after the package's
-#: public API) rather than in their own tests/test_<package>_<module>.py. Shrink this list;
-#: test_mirror_list_is_not_stale fails when one gains its own file.
-NOT_YET_MIRRORED = {
-    # multilevel/* is tested through the package API in test_multilevel_glmer.py,
-    # test_multilevel_parity.py and test_multilevel_recovery.py (the inference branches edit
-    # these modules now; split the tests after they merge)
-    "multilevel.alternatives",
-    "multilevel.design",
-    "multilevel.formula",
-    "multilevel.lme4",
-    "multilevel.objective",
-    "multilevel.optimize",
-    "multilevel.results",
-    # presentation: the report redesign replaces these modules and their tests (test_tables.py,
-    # test_report.py, test_figures_*.py); the lead settles the names when merging it
-    "reporting.display",
-    "reporting.html_report",
-    "reporting.inputs",
-    "reporting.report",
-    "reporting.runner",
-    "reporting.tables",
-    "reporting.writers",
-}
 #: Test files that check more than one module (an end-to-end property), by design.
 CROSS_MODULE_TESTS = {
     "test_architecture.py",
@@ -315,13 +291,13 @@ CROSS_MODULE_TESTS = {
     "test_notebooks_generated.py",
     "test_readme.py",
     "test_reference_report.py",
-    "test_report.py",
+    "test_report.py",  # whole report runs: CLI, files, manifest, disclosure on every file
     "test_report_browser.py",
     "test_row_accounting.py",  # every model's rows, analyses through the manifest
     "test_report_publication.py",  # the publication tables of a whole report: docx, CSV, print
     "test_synth_calibration.py",
     "test_synth_recovery.py",
-    "test_tables.py",
+    "test_tables.py",  # disclosure control through every renderer, on the package's results
     "test_twin_descriptives.py",
     "test_chapter5_family_contact.py",  # chapter 5's social-network model against the twin's truth
     "test_corrupt_csv.py",  # hypothesis: io, validate and cli on broken files
@@ -345,14 +321,9 @@ def test_every_module_has_its_test_module():
     missing = [
         f"{m} -> tests/{_test_file(m).name}"
         for m in MODULES
-        if _needs_own_test(m) and m not in NOT_YET_MIRRORED and not _test_file(m).exists()
+        if _needs_own_test(m) and not _test_file(m).exists()
     ]
     assert not missing, "add a test module per source module: " + ", ".join(missing)
-
-
-def test_mirror_list_is_not_stale():
-    gone = sorted(m for m in NOT_YET_MIRRORED if m not in MODULES or _test_file(m).exists())
-    assert not gone, f"delete from NOT_YET_MIRRORED: {gone}"
 
 
 def test_every_test_file_names_a_module_or_is_cross_module():

@@ -20,7 +20,7 @@ from reintegratie_stats.cli import app
 from reintegratie_stats.io import write_table
 from reintegratie_stats.reporting.inputs import InvalidDataError, load_inputs
 from reintegratie_stats.reporting.report import build_report
-from reintegratie_stats.reporting.runner import ReportContext, Step, StepOutput, run_steps
+from reintegratie_stats.reporting.runner import Step, StepOutput
 from reintegratie_stats.reporting.sections import STEPS
 from reintegratie_stats.reporting.tables import publish_table
 from reintegratie_stats.schema import load_codebook
@@ -260,16 +260,6 @@ def test_failing_step_is_reported_and_others_run(small_data, tmp_path):
     assert "model did not converge at all" in page
 
 
-def test_duplicate_table_names_fail_the_later_step():
-    steps = {
-        "a": Step("a", "data", {"en": "A", "nl": "A"}, _ok),
-        "b": Step("b", "data", {"en": "B", "nl": "B"}, _ok),
-    }
-    run = run_steps(steps, ReportContext(inputs=None), console=None)
-    assert [r.status for r in run.results] == ["ok", "failed"]
-    assert "used by an earlier step" in run.results[1].error
-
-
 def test_registry_covers_every_chapter():
     chapters = {s.chapter for s in STEPS.values()}
     assert {"data", "ch2", "ch3", "ch4", "ch5", "family"} <= chapters
@@ -462,26 +452,8 @@ def test_manifest_records_r_and_lme4_versions_with_the_lme4_backend(small_data, 
     assert man["r"]["R"].startswith("R version") and re.match(r"\d+\.\d+", man["r"]["lme4"])
 
 
-def test_progress_is_shown_per_step_with_time_and_reason():
-    import io
-
-    from rich.console import Console
-
-    buf = io.StringIO()
-    run_steps(TOY, ReportContext(inputs=None), console=Console(file=buf, width=200))
-    text = buf.getvalue()
-    assert "✓ [1/3] ok (" in text and "1 tables, 0 figures" in text
-    assert "✗ [2/3] boom" in text and "RuntimeError: model did not converge at all" in text
-    assert "✗ [3/3] bad" in text
-
-
 def test_the_header_says_what_the_data_are(small_data, tmp_path):
-    """Real data: the file names and no seed; the twin: 'synthetic twin, seed N' (en and nl)."""
-    import re
-    from types import SimpleNamespace
-
-    from reintegratie_stats.reporting.html_report import data_description
-
+    """Real data: the file names and no seed (the twin's header: test_reporting_html_report)."""
     data, _ = small_data
     build_report(data, out=tmp_path / "r", steps=["data_overview"], console=None)
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
@@ -489,8 +461,3 @@ def test_the_header_says_what_the_data_are(small_data, tmp_path):
     for name in ("institutions.csv", "prisoners.sav", "professionals.parquet"):
         assert name in meta
     assert "seed" not in meta
-    twin = SimpleNamespace(synthetic=True, files=[], source="synthetic twin seed 7")
-    ctx = SimpleNamespace(lang="en", seed=7)
-    assert data_description(twin, ctx) == "synthetic twin, seed 7"
-    ctx.lang = "nl"
-    assert data_description(twin, ctx) == "synthetische tweeling, seed 7"

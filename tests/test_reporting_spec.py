@@ -180,64 +180,6 @@ def test_section_skips_outputs_that_do_not_apply_and_reads_generically():
     assert nl.readings["toy_est"] == "0 van 0 schattingen wijken significant af van nul (p < 0,05)."
 
 
-def test_build_report_resolves_the_options_once_and_seeds_chapter5(tmp_path, monkeypatch):
-    import reintegratie_stats.multivariate as MV
-    import reintegratie_stats.reporting.report as R
-    from reintegratie_stats.reporting.report import build_report
-
-    monkeypatch.setattr(R, "WORKERS", 0)  # chapter 5 in this process, where the fake records
-    seen = {}
-
-    def fake_chapter5(prisoners, **kw):
-        seen.update(kw)
-        return {"problems": pd.DataFrame(columns=["part", "outcome", "message"])}
-
-    monkeypatch.setattr(MV, "chapter5", fake_chapter5)
-    run = build_report(
-        out=tmp_path / "r",
-        seed=7,
-        lang="nl",
-        threshold=25,
-        steps=["ch5_preparedness"],
-        console=None,
-    )
-    assert run.ok, run.failed
-    assert seen == {"mixed_backend": "native", "seed": 7}
-    man = run.manifest
-    assert (man["seed"], man["lang"], man["disclosure_threshold"]) == (7, "nl", 25)
-    assert run.results[0].output.readings["ch5_problems"] == (
-        "Elk model van het hoofdstuk kon worden geschat."
-    )
-
-
-def _warns_and_doubles(x):
-    import warnings
-
-    warnings.warn("tiny cell", UserWarning, stacklevel=1)
-    return 2 * x
-
-
-def test_background_work_is_awaited_once_and_its_warnings_surface_in_the_step():
-    import multiprocessing
-    import warnings
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    with pool:
-        ctx = ReportContext(inputs=None, executor=pool)
-        ctx.start("k", _warns_and_doubles, 21)
-        ctx.start("k", _warns_and_doubles, 0)  # started once
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            assert ctx.cached("k", lambda: -1) == 42
-        assert [str(w.message) for w in caught] == ["tiny cell"]
-        assert ctx.cached("k", lambda: -1) == 42
-    # without an executor nothing starts: the value is computed on first use
-    plain = ReportContext(inputs=None)
-    plain.start("k", _warns_and_doubles, 21)
-    assert plain.cached("k", lambda: 7) == 7
-
-
 def test_chapter5_is_started_in_the_background_by_both_sections_that_use_it():
     from reintegratie_stats.reporting.sections import FAMILY_PREPAREDNESS
 

@@ -1,8 +1,12 @@
-"""format_table, the renderers and disclosure control: no rendered table shows a small count."""
+"""Disclosure control through every renderer: no rendered table shows a small count.
+
+Cross-module: the package's results (descriptives, bivariate) through the formatter
+(reporting.tables) and disclosure control, read back from each format. The formatter's own
+behaviour (labels, decimals, percentages, escaping) is tested in test_reporting_tables.py.
+"""
 
 from __future__ import annotations
 
-import html
 import re
 
 import numpy as np
@@ -12,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _frames import CB, simulate_prisoners
+from _table_cells import html_cells, latex_cells, md_cells
 from reintegratie_stats.bivariate import needs_vs_contact, no_contact_by_n_needs
 from reintegratie_stats.descriptives import contact_rates, family_contact_rates
 from reintegratie_stats.disclosure import (
@@ -19,44 +24,9 @@ from reintegratie_stats.disclosure import (
     is_count_column,
     suppress_small_cells,
 )
-from reintegratie_stats.reporting.tables import (
-    format_table,
-    format_value,
-    publish_table,
-    to_csv,
-    to_html,
-    to_latex,
-    to_markdown,
-)
+from reintegratie_stats.reporting.tables import format_table, to_html, to_latex, to_markdown
 
 THR = CB.disclosure_threshold
-
-
-# --- cell parsers, one per format ---------------------------------------------------------------
-def md_cells(text: str) -> tuple[list[str], list[list[str]]]:
-    rows = [ln for ln in text.splitlines() if ln.startswith("| ")]
-    split = [
-        [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", ln)[1:-1]] for ln in rows
-    ]
-    return split[0], split[2:]
-
-
-def html_cells(text: str) -> tuple[list[str], list[list[str]]]:
-    head = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", text)]
-    body = re.search(r"<tbody>(.*)</tbody>", text, re.S).group(1)
-    rows = [
-        [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
-        for r in re.findall(r"<tr>(.*?)</tr>", body)
-    ]
-    return head, rows
-
-
-def latex_cells(text: str) -> tuple[list[str], list[list[str]]]:
-    lines = text.splitlines()
-    i, j = lines.index(r"\toprule"), lines.index(r"\bottomrule")
-    rows = [ln.removesuffix(r" \\").split(" & ") for ln in lines[i + 1 : j] if ln != r"\midrule"]
-    unesc = [[c.replace(r"\textless{}", "<").replace("--", "–") for c in r] for r in rows]
-    return unesc[0], unesc[1:]
 
 
 PARSERS = {
@@ -190,92 +160,6 @@ def test_suppress_small_cells_api():
     assert suppress_small_cells(df).frame["n"].tolist() == [100, f"<{THR}", 50]  # codebook default
 
 
-def test_labels_from_the_codebook():
-    df = pd.DataFrame(
-        {
-            "regime": ["EZV", "HvB"],
-            "type": ["municipality", "care"],
-            "has_children": [1.0, 0.0],
-            "n": [120, 300],
-            "rate": [0.123456, 0.5],
-            "p_value": [0.0004, 0.2],
-        }
-    )
-    en = format_table(df, lang="en", digits=2)
-    nl = format_table(df, lang="nl", digits=2)
-    assert list(nl.columns) == [
-        "Regime",
-        "Professional",
-        CB["prisoners"]["has_children"].label("nl"),
-        "n",
-        "Aandeel",
-        "p",
-    ]
-    assert nl.iloc[0, :3].tolist() == [
-        CB.concept_label("regimes", "EZV", "nl"),
-        CB.concept_label("professional_types", "municipality", "nl"),
-        "Ja",
-    ]
-    assert en.iloc[1, :3].tolist() == ["Remand centre", "Care professional", "No"]
-    assert en["Share"].tolist() == ["0.12", "0.50"] and en["p"].tolist() == ["<0.001", "0.200"]
-    assert nl["Aandeel"].tolist() == ["0,12", "0,50"] and nl["p"].tolist() == ["<0,001", "0,200"]
-    assert format_table(df, lang="nl", decimal=".")["p"].tolist() == ["<0.001", "0.200"]
-    assert format_table(df, labels=False).columns.tolist() == df.columns.tolist()
-    with pytest.raises(ValueError, match="lang"):
-        format_table(df, lang="de")
-
-
-def test_renderers_escape_and_note():
-    df = pd.DataFrame({"group": ["a & b|c"], "n": [5], "rate": [0.2]})
-    md = to_markdown(df, caption="T1")
-    assert "a & b\\|c" in md and "fewer than 10" in md and "**T1**" in md
-    tex = to_latex(df, lang="nl", caption="50% & meer", label="tab:x")
-    assert (
-        r"a \& b|c" in tex
-        and r"50\% \& meer" in tex
-        and r"\textless{}10" in tex
-        and "onderdrukt" in tex
-    )
-    h = to_html(df)
-    assert "a &amp; b|c" in h and "&lt;10" in h and "<tfoot>" in h
-    assert "<tfoot>" not in to_html(df.assign(n=50))
-
-
-def test_percent_scales_shares_not_odds_ratio_intervals():
-    rates = pd.DataFrame(
-        {
-            "type": ["care"],
-            "n": [200],
-            "rate": [0.2345],
-            "ci_low": [0.18],
-            "ci_high": [0.29],
-            "effective_n": [187.234],
-        }
-    )
-    ft = format_table(rates, percent=True, digits=1, pct_digits=1)
-    assert list(ft.columns[2:5]) == ["Share (%)", "CI low (%)", "CI high (%)"]
-    assert ft.iloc[0, 2:].tolist() == ["23.4", "18.0", "29.0", "187.2"]
-    nv = pd.DataFrame(
-        {
-            "need": ["id"],
-            "type": ["care"],
-            "n": [300],
-            "rate_exposed": [0.5],
-            "odds_ratio": [1.5],
-            "ci_low": [1.1],
-            "ci_high": [2.0],
-        }
-    )
-    assert format_table(nv, percent=True, digits=1).iloc[0, 3:].tolist() == [
-        "50.0",
-        "1.5",
-        "1.1",
-        "2.0",
-    ]
-    dist = pd.DataFrame({"variable": ["age"], "value": [30.0], "n": [50], "share": [0.1]})
-    assert format_table(dist).iloc[0, 1] == "30"
-
-
 def test_chapter_results_render_without_small_counts_in_every_format():
     from reintegratie_stats.bivariate import chapter3_results
     from reintegratie_stats.descriptives import chapter2_results
@@ -297,39 +181,3 @@ def test_chapter_results_render_without_small_counts_in_every_format():
         assert min(ints, default=THR) >= THR, name
         tex = to_latex(frame, lang="nl")
         assert r"\begin{tabular}" in tex and r"\bottomrule" in tex
-
-
-def test_one_formatter_serves_csv_html_and_markdown():
-    """The CSV text and the publication text come from the same protected cells."""
-    df = pd.DataFrame({"type": ["probation", "care"], "n": [250, 8], "rate": [0.44123456, 0.25]})
-    csv_rows = [ln.split(",") for ln in to_csv(df, threshold=10).splitlines()]
-    assert csv_rows == [
-        ["type", "n", "rate"],
-        ["probation", "250", "0.441235"],
-        ["care", "<10", "–"],
-    ]
-    head, rows = html_cells(to_html(df, threshold=10))
-    assert rows == [["Probation service", "250", "0.441"], ["Care professional", "<10", "–"]]
-    assert md_cells(to_markdown(df, threshold=10))[1] == rows
-    assert publish_table(df, 10).columns.tolist() == ["type", "n", "rate"]
-    # the exact CSV text: 6 significant digits, fixed forms for the special values
-    assert format_value("x", 0.1 + 0.2) == "0.3" and format_value("x", -0.0) == "0"
-    assert format_value("x", np.nan) == "" and format_value("x", None) == ""
-    assert format_value("n", np.int64(12)) == "12" and format_value("x", True) == "true"
-    assert format_value("x", 123456789.0) == "1.23457e+08"
-    assert format_value("x", float("inf")) == "inf"
-    # the publication text: digits, p-values, decimal separator
-    assert format_value("p_value", 0.0004, 3) == "<0.001"
-    assert format_value("rate", 0.25, 3, ",") == "0,250"
-
-
-def test_percent_columns_come_from_result_columns_yaml():
-    import yaml
-
-    from reintegratie_stats.reporting.tables import ONE_DECIMAL, PERCENT_COLUMNS
-
-    raw = yaml.safe_load((CB.path / "result_columns.yaml").read_text(encoding="utf-8"))
-    assert list(PERCENT_COLUMNS) == raw["kinds"]["percent"]
-    assert list(ONE_DECIMAL) == raw["kinds"]["one_decimal"]
-    for col in (*PERCENT_COLUMNS, *ONE_DECIMAL):
-        assert col in raw["columns"], f"{col} has no label"
