@@ -11,11 +11,13 @@ reading. :func:`names` lists the tables :func:`reading` knows.
 A notebook quotes the thesis's finding as the thesis's, then prints what its data show:
 
 >>> import pandas as pd
+>>> from reintegratie_stats.reporting.sections import CH2_CONTACT_RATES
+>>> name = CH2_CONTACT_RATES.outputs[0].name  # the contact rates of chapter 2
 >>> rates = pd.DataFrame({"type": ["casemanager", "probation", "care"],
 ...                       "n": [4100, 4100, 4100], "rate": [0.61, 0.44, 0.19]})
->>> print(reading("ch2_contact_rates", rates))
+>>> print(reading(name, rates))
 Contact is most common with the case manager (61%) and least common with the care professional (19%).
->>> reading("ch2_contact_rates", rates, lang="nl") != reading("ch2_contact_rates", rates)
+>>> reading(name, rates, lang="nl") != reading(name, rates)
 True
 
 The reading is made from the table passed, protected only by the threshold: the report may
@@ -49,7 +51,8 @@ def names() -> tuple[str, ...]:
     report order (the others need their section's results: the data overview, and the
     model ladders of chapter 4 and the family models, see :func:`multilevel`).
 
-    >>> "ch2_contact_rates" in names(), "ch4_model_comparison" in names()
+    >>> from reintegratie_stats.reporting.sections import CH2_SATISFACTION, DATA
+    >>> CH2_SATISFACTION.outputs[0].name in names(), DATA.outputs[0].name in names()
     (True, False)
     """
     return tuple(
@@ -101,7 +104,7 @@ def reading(name: str, table: pd.DataFrame, lang: str = "en", threshold: int | N
     Parameters
     ----------
     name : str
-        A published table of the report (one of :func:`names`), e.g. ``"ch2_contact_rates"``.
+        A published table of the report (one of :func:`names`), e.g. ch2_contact_rates.
     table : pandas.DataFrame
         That table as the analysis API returns it (unprotected, e.g.
         ``descriptives.contact_rates(prisoners)``).
