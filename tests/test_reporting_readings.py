@@ -4,9 +4,11 @@ read is refused with an error naming it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from multilevel_data import FAST_TESTS
 from reintegratie_stats import multilevel as M
 from reintegratie_stats.labels import text
 from reintegratie_stats.reporting import readings
@@ -15,8 +17,6 @@ from reintegratie_stats.reporting.inputs import Inputs
 from reintegratie_stats.reporting.runner import ReportContext, run_steps
 from reintegratie_stats.reporting.spec import Section, table
 from reintegratie_stats.synth import generate
-
-from .multilevel_data import FAST_TESTS
 
 #: The steps publishing a table whose reading is made from the table alone.
 TABLE_STEPS = [s.name for s in S.SECTIONS if any(o.name in readings.names() for o in s.outputs)]
@@ -37,32 +37,62 @@ def twin() -> Inputs:
     )
 
 
-def _outputs_of(run, twin: Inputs, lang: str, threshold: int, seed: int) -> dict[str, tuple]:
+@pytest.fixture(scope="module")
+def ladder(twin):
+    """The chapter-4 models of the twin, fitted once (chi-square block test: the readings, not
+    the bootstrap, are tested here)."""
+    from reintegratie_stats.derived_variables import add_derived
+
+    return M.facilitation_models(
+        add_derived(twin.prisoners), twin.professionals, seed=3, **FAST_TESTS
+    )
+
+
+@pytest.fixture(scope="module")
+def chapter5(twin):
+    """Chapter 5 of the twin, computed once for both languages (its tables do not depend on
+    the language or the threshold)."""
+    from reintegratie_stats import multivariate as MV
+
+    return MV.chapter5(twin.prisoners, seed=3)
+
+
+def _runner_outputs(run, twin: Inputs, ctx: ReportContext) -> dict[str, tuple]:
     """name -> (table, reading) as the runner made them. A step whose readings the runner
-    withheld (joint suppression) is taken from its step function, which the runner calls."""
-    withheld = text("page", "reading_withheld", lang)
+    withheld (joint suppression over all tables) is taken from its step function, which is
+    what the runner calls."""
+    withheld = text("page", "reading_withheld", ctx.lang)
     out = {}
     for res in run.results:
         assert res.status == "ok", (res.name, res.error)
         o = res.output
         if withheld in o.readings.values():
-            again = ReportContext(inputs=twin, lang=lang, threshold=threshold, seed=seed)
-            o = S.STEPS[res.name].fn(again)
+            o = S.STEPS[res.name].fn(ctx)
         out.update({k: (t, o.readings[k]) for k, t in o.tables.items()})
     return out
 
 
-@pytest.mark.parametrize(("lang", "threshold"), [("en", 10), ("nl", 25)])
-def test_a_table_reads_as_in_the_report(twin, lang, threshold, monkeypatch):
-    fast = dict(S._ML_TESTS, **FAST_TESTS)
-    monkeypatch.setattr(S, "_ML_TESTS", fast)  # the readings, not the bootstrap, are tested
-    ctx = ReportContext(inputs=twin, lang=lang, threshold=threshold, seed=3)
-    run = run_steps(S.STEPS, ctx, only=TABLE_STEPS, console=None)
-    made = _outputs_of(run, twin, lang, threshold, seed=3)
+def _compare(made: dict[str, tuple], lang: str, threshold: int) -> None:
     assert set(readings.names()) - ONLY_WHEN_NEEDED <= set(made)  # every one is compared
     for name in set(readings.names()) & set(made):
         tab, expected = made[name]
         assert readings.reading(name, tab, lang=lang, threshold=threshold) == expected, name
+
+
+@pytest.mark.slow
+def test_a_table_reads_as_in_the_report(twin, ladder, chapter5, monkeypatch):
+    monkeypatch.setattr(M, "facilitation_models", lambda *a, **k: ladder)
+    # English: the runner's output (computed, protected, rendered)
+    ctx = ReportContext(inputs=twin, seed=3, cache={"chapter5": chapter5})
+    run = run_steps(S.STEPS, ctx, only=TABLE_STEPS, console=None)
+    _compare(_runner_outputs(run, twin, ctx), "en", 10)
+    # Dutch, another threshold: the step functions the runner calls (rendering is not reading)
+    nl = ReportContext(inputs=twin, lang="nl", threshold=25, seed=3, cache={"chapter5": chapter5})
+    made = {}
+    for step in TABLE_STEPS:
+        o = S.STEPS[step].fn(nl)
+        made.update({k: (t, o.readings[k]) for k, t in o.tables.items()})
+    _compare(made, "nl", 25)
 
 
 def test_the_threshold_decides_which_groups_are_quoted():
@@ -83,13 +113,10 @@ def test_the_threshold_decides_which_groups_are_quoted():
     assert "61%" not in low
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "nl"])
-def test_a_model_ladder_reads_as_in_the_report(twin, lang, monkeypatch):
-    from reintegratie_stats.derived_variables import add_derived
-
-    ms = M.facilitation_models(
-        add_derived(twin.prisoners), twin.professionals, seed=3, **FAST_TESTS
-    )
+def test_a_model_ladder_reads_as_in_the_report(twin, ladder, lang, monkeypatch):
+    ms = ladder
     monkeypatch.setattr(M, "facilitation_models", lambda *a, **k: ms)  # the report's models
     ctx = ReportContext(inputs=twin, lang=lang)
     (res,) = run_steps(S.STEPS, ctx, only=["ch4_facilitation"], console=None).results
@@ -104,15 +131,31 @@ def test_a_model_ladder_reads_as_in_the_report(twin, lang, monkeypatch):
 def test_the_ladder_is_told_from_the_models_terms():
     from types import SimpleNamespace
 
-    est = pd.DataFrame({"term": ["Intercept", "has_family_room"], "model": "institutional"})
     table_ = pd.DataFrame(
-        {"outcome": ["any_visits"], "model": ["null"], "icc": [0.1], "lrt_p_value": [None]}
+        {
+            "outcome": ["any_visits", "any_visits"],
+            "model": ["null", "institutional"],
+            "icc": [0.1, None],
+            "n_groups": 26,
+            "lrt_p_value": [None, 0.03],
+            "lrt_test": [None, "parametric bootstrap LRT (199)"],
+        }
+    )
+    est = pd.DataFrame(
+        {
+            "outcome": "any_visits",
+            "model": "institutional",
+            "term": ["Intercept", "has_family_room"],
+            "estimate": [-1.0, 0.4],
+            "p_value": [0.01, 0.02],
+        }
     )
     ms = SimpleNamespace(table=table_, estimates=est)
     got = readings.multilevel(ms)
     ctx = ReportContext(inputs=None)
     assert (got.icc, got.terms) == S.ladder_readings(ms, "family_multilevel", ctx)
-    assert got.terms != S.ladder_readings(ms, "ch4_facilitation", ctx)[1]  # "Family facilities"
+    assert got.terms.startswith("Family facilities as a block")
+    assert f"p = 0.03, combined odds ratio {np.exp(0.4):.2f}" in got.terms
     neither = SimpleNamespace(table=table_, estimates=est.assign(term="age"))
     with pytest.raises(ValueError, match="section="):
         readings.multilevel(neither)
