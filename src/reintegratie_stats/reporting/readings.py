@@ -79,11 +79,12 @@ class _SectionOnly:
 def _not_readable(name: str, o: Output | None) -> ValueError:
     if o is None:
         close = difflib.get_close_matches(name, names(), n=3)
-        hint = f"did you mean {', '.join(close)}?" if close else ", ".join(names())
-        return ValueError(
-            f"no report table named {name!r} has a reading; readings.names() lists those "
-            f"that do: {hint}"
+        hint = (
+            f" (did you mean {', '.join(close)}?); readings.names() lists those that do"
+            if close
+            else f"; those that do: {', '.join(names())}"
         )
+        return ValueError(f"no report table named {name!r} has a reading{hint}")
     if o.kind != "table":
         return ValueError(f"{name!r} is a figure of the report, not a table with a reading")
     ladder = next((s for s in SECTIONS if o in s.outputs and s.name in LADDERS), None)
