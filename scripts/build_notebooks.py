@@ -1,7 +1,10 @@
 """Write the notebooks in notebooks/ (nbformat v4, no outputs) from the cell lists below.
 
 The notebooks are the committed artefact; this script is how they were made and how to change
-them consistently (one parameters cell, API calls only, prose around the outputs):
+them consistently (one parameters cell, API calls only, prose around the outputs). Where a
+notebook states a finding of the thesis, it quotes it as the thesis's ("The thesis found: ...")
+and the next cell prints what the data at hand show, in the report's own words
+(``reporting.readings``: the reading the report prints under the same table):
 
     python scripts/build_notebooks.py
 """
@@ -29,7 +32,7 @@ backend = "native"  # GLMM backend: "native" (Python) or "lme4" (R, needs the lm
 lang = "en"  # language of labels: "en" or "nl"'''
 
 LOAD = """\
-from reintegratie_stats.reporting import load_inputs, show_table
+from reintegratie_stats.reporting import load_inputs, readings, show_table
 
 inputs = load_inputs(data_dir, mapping, seed)  # read + validate (or the synthetic twin)
 prisoners = inputs.prisoners
@@ -52,6 +55,14 @@ def code(text: str, tags: list[str] | None = None):
     if tags:
         cell.metadata["tags"] = tags
     return cell
+
+
+def thesis_found(finding: str) -> nbformat.NotebookNode:
+    """The thesis's finding, quoted as the thesis's; the next cell prints what these data show."""
+    return md(
+        f"**The thesis found** (Pasma 2023, DPVS 2019): {finding.strip()} "
+        "**What the data at hand show**, in the words of the report:"
+    )
 
 
 def notebook(title: str, intro: str, requires: list[str], cells: list) -> nbformat.NotebookNode:
@@ -86,7 +97,7 @@ the same tables, variables, codes and published marginals, generated from known 
 
 Set `data_dir` (and `mapping`) in the parameters cell below to run on your own data.
 """,
-    ["descriptives"],
+    ["descriptives", "reporting.readings"],
     [
         md("""
 ## The codebook
@@ -122,8 +133,15 @@ The share of prisoners in contact with each professional type in the last six mo
         code("""
 from reintegratie_stats import descriptives
 
-show_table(descriptives.contact_rates(prisoners), lang=lang)
+rates = descriptives.contact_rates(prisoners)
+show_table(rates, lang=lang)
 """),
+        md("""
+Every table of the report comes with a one-line reading of what it shows.
+`readings.reading(name, table)` makes the same sentence for a table computed here
+(`readings.names()` lists the tables it can read):
+"""),
+        code('print(readings.reading("ch2_contact_rates", rates, lang=lang))'),
         md("""
 ## The whole report in one call
 
@@ -152,13 +170,14 @@ contact.
 NOTEBOOKS["01_contact_rates"] = notebook(
     "Chapter 2: who is in contact with which professional?",
     """
-About six in ten prisoners had contact with their case manager or mentor in the last six
-months; under half with the probation service; about one in five with the municipality, care
-professionals or volunteers; and one in five with none of the six. This notebook computes those
-shares with confidence intervals, by regime, detention length and phase, the satisfaction of
-those in contact, how contacts co-occur, and the gap to the policy norms.
+In the thesis, about six in ten prisoners had contact with their case manager or mentor in the
+last six months; under half with the probation service; about one in five with the
+municipality, care professionals or volunteers; and one in five with none of the six. This
+notebook computes those shares on the data at hand, with confidence intervals, by regime,
+detention length and phase, the satisfaction of those in contact, how contacts co-occur, and
+the gap to the policy norms; after each finding of the thesis it prints what these data show.
 """,
-    ["descriptives", "figures.descriptives"],
+    ["descriptives", "figures.descriptives", "reporting.readings"],
     [
         md("## Contact with each professional type"),
         code("""
@@ -168,39 +187,58 @@ from reintegratie_stats.figures import descriptives as figures
 rates = descriptives.contact_rates(prisoners)
 show_table(rates, lang=lang)
 """),
-        md("""
-## By regime
-
-Prisoners in the extra care (EZV) and persistent-offender (ISD) regimes are relatively often
-in contact with external professionals.
+        thesis_found("""
+about six in ten prisoners had contact with their case manager or mentor, under half with the
+probation service, and about one in five each with the municipality, care professionals and
+volunteers.
 """),
+        code('print(readings.reading("ch2_contact_rates", rates, lang=lang))'),
+        md("## By regime"),
         code("""
 by_regime = descriptives.contact_rates(prisoners, by="regime")
 figures.contact_rates_figure(by_regime, lang)
 """),
         code("show_table(by_regime, lang=lang)"),
-        md("""
-## By detention length and phase
-
-Contact is lowest for short stays and in the first six weeks of detention, for all six types;
-in the last three months before release it is not higher than in other phases, except with
-the municipality.
+        thesis_found("""
+prisoners in the extra care (EZV) and persistent-offender (ISD) regimes are relatively often in
+contact with external professionals.
+"""),
+        code('print(readings.reading("ch2_contact_rates_by_regime", by_regime, lang=lang))'),
+        md("## By detention length and phase"),
+        code("""
+by_length = descriptives.contact_rates(prisoners, by="detention_length_band")
+show_table(by_length, lang=lang)
 """),
         code("""
-show_table(descriptives.contact_rates(prisoners, by="detention_length_band"), lang=lang)
+by_phase = descriptives.contact_rates(prisoners, by="phase")
+show_table(by_phase, lang=lang)
+"""),
+        thesis_found("""
+contact is lowest for short stays and in the first six weeks of detention, for all six types;
+in the last three months before release it is not higher than in other phases, except with the
+municipality.
 """),
         code("""
-show_table(descriptives.contact_rates(prisoners, by="phase"), lang=lang)
+print(readings.reading("ch2_contact_rates_by_detention_length", by_length, lang=lang))
+print(readings.reading("ch2_contact_rates_by_phase", by_phase, lang=lang))
 """),
-        md("""
-## Satisfaction among those in contact
-
-Internal professionals satisfy; probation and municipality relatively dissatisfy; care
-professionals and volunteers satisfy.
+        md("## Satisfaction among those in contact"),
+        code("""
+satisfaction = descriptives.satisfaction(prisoners)
+show_table(satisfaction, lang=lang)
 """),
-        code("show_table(descriptives.satisfaction(prisoners), lang=lang)"),
+        thesis_found("""
+prisoners are satisfied with the internal professionals, relatively dissatisfied with the
+probation service and the municipality, and satisfied with care professionals and volunteers.
+"""),
+        code('print(readings.reading("ch2_satisfaction", satisfaction, lang=lang))'),
         md("## Contacts go together"),
-        code("show_table(descriptives.cooccurrence(prisoners), lang=lang)"),
+        code("""
+cooccurrence = descriptives.cooccurrence(prisoners)
+show_table(cooccurrence, lang=lang)
+"""),
+        thesis_found("contact with one type of professional goes with contact with the others."),
+        code('print(readings.reading("ch2_cooccurrence", cooccurrence, lang=lang))'),
         md("""
 ## The gap to the policy norms
 
@@ -214,15 +252,14 @@ a norm is an upper bound.
 NOTEBOOKS["02_needs_vs_contact"] = notebook(
     "Chapter 3: do prisoners with prior needs get the matching support?",
     """
-Prisoners who had a problem before detention (work and income, housing, finances, health,
-valid ID) are *less* often in contact with their case manager or mentor, but *more* often with
-the matching external professional: care need with care professionals, unstable housing with
-the municipality, financial problems with volunteers. Those with a health need, without a valid
-ID, or with complex (2+) needs most often have no contact at all. This notebook tests each need
-against each type of contact (chi-square or Fisher's exact test, odds ratios with intervals,
-Holm-adjusted p-values).
+In the thesis, prisoners who had a problem before detention (work and income, housing,
+finances, health, valid ID) were *less* often in contact with their case manager or mentor, but
+*more* often with the matching external professional. This notebook tests each need against
+each type of contact on the data at hand (chi-square or Fisher's exact test, odds ratios with
+intervals, Holm-adjusted p-values) and, after each finding of the thesis, prints what these
+data show.
 """,
-    ["bivariate", "figures.bivariate"],
+    ["bivariate", "figures.bivariate", "reporting.readings"],
     [
         md("## Each prior need against each professional type"),
         code("""
@@ -233,11 +270,39 @@ needs = bivariate.needs_vs_contact(prisoners)
 figures.forest_plot(needs, lang)
 """),
         code("show_table(needs, lang=lang)"),
+        thesis_found("""
+a prior need goes with *less* contact with the case manager or mentor and *more* contact with
+the matching external professional: care need with care professionals, unstable housing with
+the municipality, financial problems with volunteers.
+"""),
+        code('print(readings.reading("ch3_needs_vs_contact", needs, lang=lang))'),
         md("## No contact with any of the six"),
-        code("show_table(bivariate.no_contact_by_need(prisoners), lang=lang)"),
-        code("show_table(bivariate.no_contact_by_n_needs(prisoners), lang=lang)"),
+        code("""
+no_contact = bivariate.no_contact_by_need(prisoners)
+show_table(no_contact, lang=lang)
+"""),
+        code("""
+no_contact_n = bivariate.no_contact_by_n_needs(prisoners)
+show_table(no_contact_n, lang=lang)
+"""),
+        thesis_found("""
+prisoners with a health need, without a valid ID, or with complex (2+) needs most often have no
+contact at all.
+"""),
+        code("""
+print(readings.reading("ch3_no_contact_by_need", no_contact, lang=lang))
+print(readings.reading("ch3_no_contact_by_n_needs", no_contact_n, lang=lang))
+"""),
         md("## Contact by phase of detention"),
-        code("show_table(bivariate.contact_by_phase(prisoners), lang=lang)"),
+        code("""
+by_phase = bivariate.contact_by_phase(prisoners)
+show_table(by_phase, lang=lang)
+"""),
+        thesis_found("""
+contact in the last three months before release is not higher than in the other phases, except
+with the municipality.
+"""),
+        code('print(readings.reading("ch3_contact_by_phase", by_phase, lang=lang))'),
     ],
 )
 
@@ -245,15 +310,15 @@ NOTEBOOKS["03_multilevel_facilitation"] = notebook(
     "Chapter 4: does the institution make contact easier?",
     """
 External professionals rated each institution on a friendly reception, clear communication,
-information exchange, work facilities and accessibility. Most institutions score high; a few
-lower on information sharing and work facilities. Aggregated to institution scores, these
-ratings are related to visits by the **probation service** only, not to contact with the
-municipality, care professionals or volunteers. This notebook checks whether the ratings can
-be aggregated (ICC1, ICC2, r_wg), builds the institution scores, and fits two-level logistic
-models (prisoners in institutions) per external professional type: a null model (ICC), a model
-with individual controls, and one with the institution scores, compared by likelihood ratio.
+information exchange, work facilities and accessibility. In the thesis, these ratings,
+aggregated to institution scores, were related to visits by the **probation service** only.
+This notebook checks whether the ratings can be aggregated (ICC1, ICC2, r_wg), builds the
+institution scores, and fits two-level logistic models (prisoners in institutions) per external
+professional type: a null model (ICC), a model with individual controls, and one with the
+institution scores, compared by likelihood ratio; after each finding of the thesis it prints
+what the data at hand show.
 """,
-    ["multilevel:facilitation_models", "figures.multilevel"],
+    ["multilevel:facilitation_models", "figures.multilevel", "reporting.readings"],
     [
         md("## Can the professionals' ratings be aggregated to institutions?"),
         code("""
@@ -261,8 +326,13 @@ from reintegratie_stats import multilevel
 from reintegratie_stats.figures import multilevel as figures
 
 professionals = inputs.table("professionals")
-show_table(multilevel.aggregation_stats(professionals), lang=lang)
+aggregation = multilevel.aggregation_stats(professionals)
+show_table(aggregation, lang=lang)
 """),
+        thesis_found("""
+most institutions score high; a few score lower on information sharing and work facilities.
+"""),
+        code('print(readings.reading("ch4_aggregation", aggregation, lang=lang))'),
         md("""
 ## Institution scores
 
@@ -286,24 +356,24 @@ institutional = models.estimates[models.estimates["model"] == "institutional"]
 figures.odds_ratio_forest(institutional, group="outcome", lang=lang)
 """),
         code("show_table(institutional, lang=lang)"),
-        md("""
-The institution scores matter for probation contact; the other external professionals
-organise their visits independently of how the institution facilitates them.
+        thesis_found("""
+the institution scores are related to visits by the probation service only, not to contact
+with the municipality, care professionals or volunteers.
 """),
+        code("print(readings.multilevel(models, lang))"),
     ],
 )
 
 NOTEBOOKS["04_satisfaction_preparedness"] = notebook(
     "Chapter 5: does satisfying support prepare prisoners for release?",
     """
-Among soon-to-be-released prisoners (1,442 in 26 institutions in the thesis), satisfaction
-with professionals goes with feeling better prepared for release, for general satisfaction and
-for satisfaction with instrumental support; most strongly for instrumental support from
-external professionals, and mainly for prisoners who had that need before detention. This
-notebook runs the chapter's models (cluster-robust OLS, random-intercept, seemingly unrelated
-regressions over the domains, ordinal logit) through one call and shows each table.
+The thesis studied soon-to-be-released prisoners: does satisfaction with the professionals go
+with feeling better prepared for release? This notebook runs the chapter's models
+(cluster-robust OLS, random-intercept, seemingly unrelated regressions over the domains,
+ordinal logit) on the data at hand through one call, shows each table, and prints what these
+data show beside the thesis's findings.
 """,
-    ["multivariate:chapter5"],
+    ["multivariate:chapter5", "reporting.readings"],
     [
         md("## The whole chapter in one call"),
         code("""
@@ -321,6 +391,18 @@ for name, table in chapter5.items():
     print(name)
     display(show_table(table, lang=lang))
 """),
+        thesis_found("1,442 soon-to-be-released prisoners in 26 institutions."),
+        code('print(readings.reading("ch5_sample", chapter5["sample"], lang=lang))'),
+        thesis_found("""
+satisfaction with professionals goes with feeling better prepared for release, for general
+satisfaction and for satisfaction with instrumental support; most strongly for instrumental
+support from external professionals, and mainly for prisoners who had that need before
+detention.
+"""),
+        code("""
+print(readings.reading("ch5_ols", chapter5["ols"], lang=lang))
+print(readings.reading("ch5_support_contrast", chapter5["support_contrast"], lang=lang))
+"""),
     ],
 )
 
@@ -332,7 +414,9 @@ to work family-oriented. The family-contact extension repeats each of the four a
 family contact: rates by regime and phase; having children and prior needs against family
 contact; two-level models of the institution's family facilities (family room, child-friendly
 visiting, father wing, video calling, parent-child days, family officer); and family contact
-against preparedness on the social-network domain and overall.
+against preparedness on the social-network domain and overall. The thesis did not study family
+contact, so there is no finding of its to quote: after each analysis the notebook prints what
+the data at hand show, in the report's words.
 """,
     [
         "descriptives",
@@ -341,6 +425,7 @@ against preparedness on the social-network domain and overall.
         "multivariate.family",
         "figures.descriptives",
         "figures.multilevel",
+        "reporting.readings",
     ],
     [
         md("## Family contact by regime and phase"),
@@ -355,8 +440,18 @@ figures.family_contact_figure(by_regime, lang)
 """),
         code('show_table(descriptives.family_contact_rates(prisoners, by="phase"), lang=lang)'),
         md("## Children, needs and family contact"),
-        code("show_table(bivariate.family_by_children(prisoners), lang=lang)"),
-        code("show_table(bivariate.family_by_needs(prisoners), lang=lang)"),
+        code("""
+by_children = bivariate.family_by_children(prisoners)
+show_table(by_children, lang=lang)
+"""),
+        code("""
+by_needs = bivariate.family_by_needs(prisoners)
+show_table(by_needs, lang=lang)
+"""),
+        code("""
+print(readings.reading("family_by_children", by_children, lang=lang))
+print(readings.reading("family_by_needs", by_needs, lang=lang))
+"""),
         md("""
 ## Institutional family facilities (two-level models, parents only)
 """),
@@ -368,8 +463,13 @@ show_table(fam.table, lang=lang)
 ml_figures.odds_ratio_forest(fam.estimates[fam.estimates["model"] == "institutional"],
                              group="outcome", lang=lang)
 """),
+        code("print(readings.multilevel(fam, lang))"),
         md("## Family contact and preparedness for release"),
-        code("show_table(family.family_models(prisoners), lang=lang)"),
+        code("""
+preparedness = family.family_models(prisoners)
+show_table(preparedness, lang=lang)
+"""),
+        code('print(readings.reading("family_prep_models", preparedness, lang=lang))'),
     ],
 )
 

@@ -6,7 +6,8 @@ tables once; :mod:`.writers` writes them, :mod:`.html_report` renders the page, 
 one formatter :mod:`.tables`. :func:`build_report` (in :mod:`.report`) ties it together;
 :func:`load_inputs` gives notebooks the same three tables the report uses (the research team's
 files through a mapping, or the synthetic twin); :func:`show_table` displays a table in a
-notebook through the same protection and formatter.
+notebook through the same protection and formatter; :mod:`.readings` makes the report's
+reading (one sentence on what the data show) of a table or model ladder computed there.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ broken) fails on its own with that reason while the others still run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from .data_quality import conversions_table, missing_code_cells, warnings_table
 from .runner import ReportContext
 from .spec import Section, figure, models_from_accounting, pct, steps_of, table
 
-__all__ = ["SECTIONS", "STEPS"]
+__all__ = ["LADDERS", "SECTIONS", "STEPS", "ladder_readings"]
 
 #: What a reading returns: the fields of its output's own text ``readings.<name>`` (or a
 #: whole other text as a str, or None for the generic reading).
@@ -162,12 +163,19 @@ DATA = Section(
             "data_tables",
             lambda r, ctx: r["tables"],
             lambda t, r, ctx: dict(source=ctx.inputs.source),
+            reading_from="section",
         ),
-        table("data_sample_by_regime", lambda r, ctx: r["by_regime"], _read_by_regime),
+        table(
+            "data_sample_by_regime",
+            lambda r, ctx: r["by_regime"],
+            _read_by_regime,
+            reading_from="section",
+        ),
         table(
             "data_sample_by_institution",
             lambda r, ctx: r["by_institution"],
             lambda t, r, ctx: dict(n_small=r["n_small_institutions"], threshold=ctx.threshold),
+            reading_from="section",
         ),
         # warnings and conversions are listed, not just counted (absent when there are none)
         table(
@@ -574,6 +582,22 @@ def _comparison(r: dict[str, Any], ctx: ReportContext) -> pd.DataFrame:
     return r["ms"].table.rename(columns={"nobs": "n_obs"})
 
 
+#: The ladders of the report: section -> (its institution-level terms, from the codebook; the
+#: text key naming them in its readings).
+LADDERS: dict[str, tuple[Callable[[Any], tuple[str, ...]], str]] = {
+    "ch4_facilitation": (lambda cb: cb.facilitation_scores, "institution_scores"),
+    "family_multilevel": (lambda cb: cb.family_facilities, "family_facilities"),
+}
+
+
+def ladder_readings(ms: Any, section: str, ctx: ReportContext) -> tuple[str, str]:
+    """The two readings of the model ladder ``ms`` of ``section`` (a key of :data:`LADDERS`):
+    the intraclass correlations of the null models (the model-comparison table's reading) and
+    which outcomes the institution terms relate to (the estimates' and odds-ratio figure's)."""
+    terms, what_key = LADDERS[section]
+    return _ladder(ms, list(terms(load_codebook())), what_key, ctx)
+
+
 def _facilitation(ctx: ReportContext) -> dict[str, Any]:
     from .. import multilevel as M
 
@@ -588,7 +612,7 @@ def _facilitation(ctx: ReportContext) -> dict[str, Any]:
         _prisoners(ctx), prof, backend=ctx.backend, **_ML_TESTS, seed=ctx.seed
     )
     r = {"agg": M.aggregation_stats(prof), "scores": scores, "ms": ms}
-    r["readings"] = _ladder(ms, list(cb.facilitation_scores), "institution_scores", ctx)
+    r["readings"] = ladder_readings(ms, "ch4_facilitation", ctx)
     r["institutional"] = ms.estimates[ms.estimates["model"] == "institutional"]
     return r
 
@@ -634,11 +658,24 @@ CH4_FACILITATION = Section(
             lambda r, ctx: r["scores"],
             lambda t, r, ctx: dict(n=len(ctx.visible(t)), threshold=ctx.threshold),
         ),
-        table("ch4_model_comparison", _comparison, lambda t, r, ctx: r["readings"][0]),
         table(
-            "ch4_estimates", lambda r, ctx: r["ms"].estimates, lambda t, r, ctx: r["readings"][1]
+            "ch4_model_comparison",
+            _comparison,
+            lambda t, r, ctx: r["readings"][0],
+            reading_from="section",
         ),
-        figure("ch4_odds_ratios", _odds_ratios, lambda f, r, ctx: r["readings"][1]),
+        table(
+            "ch4_estimates",
+            lambda r, ctx: r["ms"].estimates,
+            lambda t, r, ctx: r["readings"][1],
+            reading_from="section",
+        ),
+        figure(
+            "ch4_odds_ratios",
+            _odds_ratios,
+            lambda f, r, ctx: r["readings"][1],
+            reading_from="section",
+        ),
         figure(
             "ch4_institution_effects_probation",
             _probation_effects,
@@ -670,7 +707,7 @@ def _family_ml(ctx: ReportContext) -> dict[str, Any]:
         seed=ctx.seed,
     )
     r: dict[str, Any] = {"ms": ms}
-    r["readings"] = _ladder(ms, list(load_codebook().family_facilities), "family_facilities", ctx)
+    r["readings"] = ladder_readings(ms, "family_multilevel", ctx)
     r["institutional"] = ms.estimates[ms.estimates["model"] == "institutional"]
     return r
 
@@ -680,13 +717,24 @@ FAMILY_MULTILEVEL = Section(
     "family",
     _family_ml,
     (
-        table("family_ml_model_comparison", _comparison, lambda t, r, ctx: r["readings"][0]),
+        table(
+            "family_ml_model_comparison",
+            _comparison,
+            lambda t, r, ctx: r["readings"][0],
+            reading_from="section",
+        ),
         table(
             "family_ml_estimates",
             lambda r, ctx: r["ms"].estimates,
             lambda t, r, ctx: r["readings"][1],
+            reading_from="section",
         ),
-        figure("family_ml_odds_ratios", _odds_ratios, lambda f, r, ctx: r["readings"][1]),
+        figure(
+            "family_ml_odds_ratios",
+            _odds_ratios,
+            lambda f, r, ctx: r["readings"][1],
+            reading_from="section",
+        ),
     ),
     models=_ladder_models,
     notes=_fit_notes,

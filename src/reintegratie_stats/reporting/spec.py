@@ -4,6 +4,9 @@ Every published table or figure is one :class:`Output` record: its name (written
 :mod:`.sections`), the call that computes it from its section's results, its caption key (in
 ``report_texts_<lang>.yaml``, by default the name), its reading, an optional figure drawn from
 the table, and its column kinds (columns named like counts that are not counts of people). A
+reading made from the table alone (with the threshold and the language) can also be made
+outside the report, by :func:`read_output` (the notebooks' :mod:`.readings`); one that needs
+its section's results or the report's inputs says so (``reading_from="section"``). A
 :class:`Section` computes its results once (one analysis call) and lists its outputs;
 :meth:`Section.step` turns it into a runner :class:`~.runner.Step`. The runner then computes ->
 protects -> writes -> renders; nothing here formats or suppresses.
@@ -50,6 +53,7 @@ __all__ = [
     "missing_per_estimate",
     "models_from_accounting",
     "pct",
+    "read_output",
     "rows_from_tables",
     "rows_of_models",
     "steps_of",
@@ -61,6 +65,9 @@ Compute = Callable[[Any, ReportContext], Any]
 #: reading(value, results, ctx) -> the fields of the output's own text ``readings.<name>``
 #: (a dict), another text (a str), or None for :func:`generic_reading`.
 Reading = Callable[[Any, Any, ReportContext], "dict[str, Any] | str | None"]
+#: What a reading is made from: the output's value alone (with the context's threshold and
+#: language), or also its section's results or the report's inputs.
+ReadingFrom = Literal["table", "section"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class Output:
     caption: str | None = None
     figure: Callable[[pd.DataFrame, ReportContext], Figure | None] | None = None
     not_counts: tuple[str, ...] = ()
+    reading_from: ReadingFrom = "table"
 
     @property
     def caption_key(self) -> str:
@@ -88,20 +96,27 @@ def table(
     caption: str | None = None,
     figure: Callable[[pd.DataFrame, ReportContext], Figure | None] | None = None,
     not_counts: tuple[str, ...] = (),
+    reading_from: ReadingFrom = "table",
 ) -> Output:
     """A table record; ``figure(table, ctx)`` draws a figure of the same name from it.
 
     ``not_counts``: columns named like counts (``n_items``) that do not count people, so the
-    disclosure rules leave them alone.
+    disclosure rules leave them alone. ``reading_from="section"``: the reading uses the
+    section's results or the report's inputs, not only the table.
     """
-    return Output(name, "table", compute, reading, caption, figure, tuple(not_counts))
+    return Output(name, "table", compute, reading, caption, figure, tuple(not_counts), reading_from)
 
 
 def figure(
-    name: str, compute: Compute, reading: Reading | None = None, *, caption: str | None = None
+    name: str,
+    compute: Compute,
+    reading: Reading | None = None,
+    *,
+    caption: str | None = None,
+    reading_from: ReadingFrom = "table",
 ) -> Output:
     """A figure record drawn from the section's results."""
-    return Output(name, "figure", compute, reading, caption)
+    return Output(name, "figure", compute, reading, caption, reading_from=reading_from)
 
 
 def pct(x: float | None) -> str:
@@ -124,6 +139,25 @@ def generic_reading(df: pd.DataFrame, ctx: ReportContext) -> str:
         k = int((pd.to_numeric(base["p_value"], errors="coerce") < 0.05).sum())
         return ctx.text("generic_estimates", k=k, n=len(base))
     return ctx.text("generic_rows", n=len(df))
+
+
+def read_output(o: Output, value: Any, results: Any, ctx: ReportContext) -> str:
+    """The report's reading of output ``o`` whose value (table or figure) is ``value``.
+
+    ``results`` are its section's results (read only by a reading with
+    ``reading_from="section"``). The reading's fields fill its own text ``readings.<name>``
+    in ``ctx.lang``; a table without a reading of its own gets :func:`generic_reading`.
+
+    >>> o = table("demo", lambda r, ctx: None)
+    >>> read_output(o, pd.DataFrame({"n": [40, 3]}), None, ReportContext(inputs=None))
+    '2 rows.'
+    """
+    reading = o.reading(value, results, ctx) if o.reading is not None else None
+    if isinstance(reading, dict):  # the fields of this output's own reading text
+        reading = text("readings", o.name, ctx.lang, **reading)
+    if reading is None and o.kind == "table":
+        reading = generic_reading(value, ctx)
+    return reading or ""
 
 
 def _max_col(frames: tuple[pd.DataFrame, ...], col: str) -> int | None:
@@ -309,12 +343,7 @@ class Section:
                         out.figures[o.name] = fig
             else:
                 out.figures[o.name] = value
-            reading = o.reading(value, res, ctx) if o.reading is not None else None
-            if isinstance(reading, dict):  # the fields of this output's own reading text
-                reading = text("readings", o.name, ctx.lang, **reading)
-            if reading is None and o.kind == "table":
-                reading = generic_reading(value, ctx)
-            out.readings[o.name] = reading or ""
+            out.readings[o.name] = read_output(o, value, res, ctx)
             out.captions[o.name] = _caption(o, ctx.lang)
         tables = list(out.tables.values())
         if self.models is not None:
