@@ -206,3 +206,157 @@ def test_no_p_value_when_most_refits_fail():
         r = B._finish(1.0, ref, 1, 10, 1, ["x"], 0.0)
     # 6 used, 3 of them >= 1.0 (3.0, 2.0, 1.5): (1 + 3) / (1 + 6)
     assert r.pvalue == pytest.approx(4 / 7) and r.n_used == 6
+
+
+# --- refits at the boundary (issue 11: most family-model refits end at theta = 0) -----------
+@pytest.fixture(scope="module")
+def boundary():
+    """lme4's singular fit (tests/reference/glmm_boundary.R): no group effect, theta = 0."""
+    d = pd.read_csv(REF / "glmm_boundary.csv")
+    ref = json.loads((REF / "glmm_boundary.json").read_text())
+    return d, ref, glmm_design("y ~ x + z + (1 | g)", d)
+
+
+def _profile(obj, theta: float, beta0: np.ndarray) -> float:
+    """min over beta of the deviance at fixed theta (scipy BFGS with the exact gradient)."""
+    from scipy import optimize
+
+    def vg(b):
+        f, g = obj.value_and_grad(np.r_[theta, b])
+        return f, g[1:]
+
+    r = optimize.minimize(vg, beta0, jac=True, method="BFGS", options={"gtol": 1e-9})
+    return float(r.fun)
+
+
+def test_boundary_fit_is_glmers_singular_fit(boundary):
+    """The boundary refit of data whose ML variance is 0 reaches glmer's deviance (equal to
+    glm's there) and glm's coefficients, by itself and through the refit of the bootstrap."""
+    d, ref, design = boundary
+    assert ref["theta"] == 0.0
+    obj = make_objective(design)
+    dev, x, ok = B._boundary_fit(obj, np.array([0.3, 0.0, 0.0, 0.0]))
+    assert ok and x[0] == 0.0
+    assert dev == pytest.approx(ref["glmer_deviance"], abs=1e-6)
+    assert dev == pytest.approx(ref["glm_deviance"], abs=1e-6)
+    np.testing.assert_allclose(x[1:], list(ref["glm_coef"].values()), atol=1e-6)
+    # the refit of a bootstrap replicate with this response, from an interior start
+    fit = B._Fitted(design, np.r_[0.4, x[1:]], np.eye(4), 1)
+    f, x2, ok2 = B._refit(fit, design.y, fit.x)
+    assert ok2 and x2[0] == 0.0 and f == pytest.approx(ref["glmer_deviance"], abs=1e-6)
+
+
+def test_variance_score_is_the_curvature_at_theta_0(boundary):
+    """D(theta) - D(0) = -theta^2 S + O(theta^4) with beta profiled out (scipy): the sign of
+    S decides whether the deviance decreases when theta leaves 0. Checked on the singular
+    data (S < 0) and on data with a group effect (S > 0)."""
+    d, _, design = boundary
+    rng = np.random.default_rng(5)
+    eff = design.X @ np.array([-0.4, 0.5, 0.1]) + 0.5 * rng.normal(size=26)[design.groups]
+    with_effect = replace(design, y=(rng.random(design.nobs) < expit(eff)).astype(float))
+    signs = []
+    for des in (design, with_effect):
+        obj = make_objective(des)
+        beta = B._glm_fit(obj, np.zeros(3))
+        s = B._variance_score(des, beta)
+        d0 = obj.fun(np.r_[0.0, beta])
+        for t in (0.02, 0.04):
+            assert (d0 - _profile(obj, t, beta)) / t**2 == pytest.approx(s, rel=0.02)
+        signs.append(np.sign(s))
+    assert signs == [-1, 1]
+
+
+@pytest.fixture(scope="module")
+def near_zero():
+    """26 groups with a tiny institution variance (as the family models): about half of the
+    bootstrap refits end at theta = 0."""
+    rng = np.random.default_rng(21)
+    g = np.repeat(np.arange(26), 20)
+    z = rng.normal(size=26)[g]
+    x = rng.normal(size=g.size)
+    eta = -0.5 + 0.5 * x + 0.1 * rng.normal(size=26)[g]
+    d = pd.DataFrame({"y": (rng.random(g.size) < expit(eta)).astype(float), "x": x, "z": z, "g": g})
+    ctl = GLMMControl(check_singular="ignore")
+    return d, glmer("y ~ x + z + (1 | g)", d, control=ctl)
+
+
+@pytest.fixture(scope="module")
+def video():
+    """The penalised chapter-4 family model for video calling (tests/reference/
+    family_video_calls.csv, separated: normal priors), facilities without effect: refits in
+    which the old route stopped at theta = 0 where the deviance still decreases."""
+    d = pd.read_csv(REF / "family_video_calls.csv")
+    terms = [c for c in d.columns if c not in ("y", "g")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        big = glmer("y ~ " + " + ".join(terms) + " + (1 | g)", d)
+    assert big.penalized
+    return d, big, [t for t in terms if t.startswith(("has_", "video", "parent"))]
+
+
+def _old_refit(fitted, y, x0):
+    """The refit before the boundary fit: quasi-Newton, else optimize_glmm (two starts)."""
+    obj = make_objective(
+        replace(fitted.design, y=y.astype(float)),
+        nagq=fitted.nagq,
+        prior_sd=fitted.prior_sd,
+        mode_tol=B.MODE_TOL,
+    )
+    try:
+        x, f, ok, _ = B._quasi_newton(obj.value_and_grad, x0, fitted.hessian)
+    except (FloatingPointError, ValueError):
+        ok = False
+    return (float(f), x, True) if ok else B._full_refit(obj, x0)
+
+
+def _both_routes(d, big, drop, nsim, seed):
+    """LR* and deviances of every replicate by the new refit and by the old route."""
+    design = glmm_design(big.formula, d)
+    small, d_small = B._fit_without(big, design, drop)
+    fs, fb = B._as_fitted(small, d_small), B._as_fitted(big, design)
+    keep = [j for j, n in enumerate(design.x_names) if n not in drop]
+    embed = np.zeros((1 + len(design.x_names), 1 + len(keep)))
+    embed[0, 0] = 1.0
+    embed[[1 + j for j in keep], np.arange(1, 1 + len(keep))] = 1.0
+    out = []
+    for y in B.simulate_null(d_small, fs.x, nsim, np.random.default_rng(seed)):
+        new0, old0 = B._refit(fs, y, fs.x), _old_refit(fs, y, fs.x)
+        new1, old1 = B._refit(fb, y, embed @ new0[1]), _old_refit(fb, y, embed @ old0[1])
+        pairs = []
+        for des, new, old in ((d_small, new0, old0), (design, new1, old1)):
+            # the old route at theta = 0: was the deviance still decreasing there (S > 0)?
+            saddle = old[2] and old[1][0] == 0.0
+            if saddle:
+                saddle = B._variance_score(replace(des, y=y.astype(float)), old[1][1:]) > 0
+            pairs.append((new, old, saddle))
+        out.append(pairs)
+    return out
+
+
+@pytest.mark.slow
+def test_boundary_refits_agree_with_the_full_route(near_zero, video):
+    """On replicates near theta = 0 the new refit never ends at a higher deviance than the
+    route it replaces (quasi-Newton, else optimize_glmm from two starts), and the LR* of the
+    two agree to 1e-6 wherever both converge, except where the old route stopped at theta =
+    0 although the deviance still decreases there (S > 0: optimize_glmm's Newton holds theta
+    at its bound because the gradient in theta is 0 there); the new one is then lower."""
+    n_boundary, n_saddle, n_agree = 0, 0, 0
+    d, big = near_zero
+    reps = _both_routes(d, big, ["z"], 40, 8)
+    d, big, facilities = video
+    reps += _both_routes(d, big, facilities, 15, 2)
+    for pairs in reps:
+        for new, old, saddle in pairs:
+            assert new[2] or not old[2]  # converges wherever the old route did
+            if old[2]:
+                assert new[0] <= old[0] + 1e-6
+            if saddle:
+                assert new[0] < old[0] and new[1][0] > 0.0
+            n_boundary += new[1][0] == 0.0
+            n_saddle += saddle
+        (new0, old0, s0), (new1, old1, s1) = pairs
+        if new0[2] and new1[2] and old0[2] and old1[2] and not (s0 or s1):
+            lr_new = max(new0[0] - new1[0], 0.0)
+            assert lr_new == pytest.approx(max(old0[0] - old1[0], 0.0), abs=1e-6)
+            n_agree += 1
+    assert n_boundary >= 20 and n_saddle >= 1 and n_agree >= 45
