@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..publication.terms import term_label
 from .common import figure_text
 
 __all__ = ["caterpillar", "odds_ratio_forest"]
@@ -109,7 +110,8 @@ def odds_ratio_forest(
         Column whose values label row blocks (e.g. ``"outcome"``).
     ax : matplotlib Axes, optional
     lang : {"en", "nl"}
-        Language of the axis texts.
+        Language of the axis texts and of the term labels (from the codebook, with the
+        reference category of a factor level).
 
     Returns
     -------
@@ -120,10 +122,12 @@ def odds_ratio_forest(
     if not isinstance(tab, pd.DataFrame) or not need <= set(tab.columns):
         raise ValueError(f"odds_ratio_forest needs a model or a frame with columns {sorted(need)}")
     tab = tab[~tab["term"].isin(exclude)].reset_index(drop=True)
-    labels = (
-        (tab[group].astype(str) + ": " + tab["term"].astype(str))
+    terms = [term_label(str(t), lang, institution_means=True) for t in tab["term"]]  # type: ignore[arg-type]
+    labels = pd.Series(
+        [f"{term_label(str(g), lang)}: {t}" for g, t in zip(tab[group], terms, strict=True)]  # type: ignore[arg-type]
         if group
-        else tab["term"].astype(str)
+        else terms,
+        dtype=object,
     )
     if ax is None:
         fig = Figure(figsize=(6.5, 0.3 * len(tab) + 1.2))
