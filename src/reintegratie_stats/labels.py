@@ -20,9 +20,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -197,7 +197,11 @@ def label_text(
         m = re.match(pattern, value)
         if m is not None:
             groups = [label_text(g, lang, part, codebook) for g in m.groups()]
-            return re.sub(r"\{(\d+)\}", lambda g: groups[int(g.group(1)) - 1], templates[lang])
+            return re.sub(
+                r"\{(\d+)\}",
+                lambda g, groups=groups: groups[int(g.group(1)) - 1],  # type: ignore[misc]
+                templates[lang],
+            )
     return one(value)
 
 
