@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..labels import check_lang
 from ..publication.terms import term_label
 from .common import figure_text
 
@@ -117,6 +118,7 @@ def odds_ratio_forest(
     -------
     matplotlib.figure.Figure
     """
+    check_lang(lang)
     tab = estimates.to_frame() if hasattr(estimates, "to_frame") else estimates
     need = {"term", "estimate", "ci_low", "ci_high"}
     if not isinstance(tab, pd.DataFrame) or not need <= set(tab.columns):
