@@ -132,7 +132,9 @@ def odds_ratio_forest(
         dtype=object,
     )
     if ax is None:
-        fig = Figure(figsize=(6.5, 0.3 * len(tab) + 1.2))
+        # the plot keeps about 3.5 inches beside the labels (7-point text: ~0.055 in a letter)
+        longest = max((len(t) for t in labels), default=0)
+        fig = Figure(figsize=(max(6.5, 3.5 + 0.055 * longest), 0.3 * len(tab) + 1.2))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
