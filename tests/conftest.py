@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -63,6 +65,26 @@ def tables(codebook):
         "prisoners": random_table(codebook["prisoners"], 60, rng, ids),
         "professionals": random_table(codebook["professionals"], 30, rng, ids),
     }
+
+
+@pytest.fixture(scope="session")
+def dutch_report(tmp_path_factory) -> Path:
+    """One Dutch report (``--lang nl``) of a 500-prisoner twin, built once per session (19
+    bootstrap replicates keep it short): its output folder."""
+    from reintegratie_stats.io import write_table
+    from reintegratie_stats.reporting import sections
+    from reintegratie_stats.reporting.report import build_report
+    from reintegratie_stats.synth import generate
+
+    d = generate(seed=3, n_prisoners=500, n_professionals=150)
+    data = tmp_path_factory.mktemp("dutch_data")
+    for t in ("institutions", "prisoners", "professionals"):
+        write_table(getattr(d, t), data / f"{t}.csv", t)
+    out = tmp_path_factory.mktemp("dutch_out") / "r"
+    with mock.patch.dict(sections._ML_TESTS, {"nsim": 19}):
+        run = build_report(data, out=out, lang="nl", console=None)
+    assert run.ok, [(r.name, r.error) for r in run.failed]
+    return out
 
 
 @pytest.fixture

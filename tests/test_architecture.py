@@ -295,6 +295,7 @@ CROSS_MODULE_TESTS = {
     "test_report_browser.py",
     "test_row_accounting.py",  # every model's rows, analyses through the manifest
     "test_report_publication.py",  # the publication tables of a whole report: docx, CSV, print
+    "test_report_dutch.py",  # every header, cell and figure text of the --lang nl report
     "test_synth_calibration.py",
     "test_synth_recovery.py",
     "test_tables.py",  # disclosure control through every renderer, on the package's results

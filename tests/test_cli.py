@@ -119,6 +119,33 @@ def test_help_describes_every_option():
                 assert param.opts[0] in res.output, f"{name}: {param.opts[0]} not in --help"
 
 
+def test_help_is_dutch_under_lang_nl():
+    """Every description and option help of ``command("nl")`` is another text than the
+    English one (a text cli_messages.yaml lacks would stay English), and the console script
+    shows them with ``--lang nl`` and with ``REINTEGRATIE_LANG=nl``."""
+    from reintegratie_stats.cli import command
+    from reintegratie_stats.labels import cli_messages
+
+    en, nl = command("en"), command("nl")
+    pairs = [(en, nl), *((en.commands[k], nl.commands[k]) for k in en.commands)]
+    for e, d in pairs:
+        assert d.help and d.help != e.help, e.name
+        for pe, pd_ in zip(e.params, d.params, strict=True):
+            if pe.name != "help":
+                assert pd_.help and pd_.help != pe.help, (e.name, pe.name)
+    assert command("en").commands["report"].help == en.commands["report"].help  # no leak
+    want = cli_messages()["help"]["nl"]["options"]["report.seed"]
+    for extra_args, env in ((["--lang", "nl"], {}), ([], {"REINTEGRATIE_LANG": "nl"})):
+        res = subprocess.run(
+            [sys.executable, "-m", "reintegratie_stats.cli", "report", "--help", *extra_args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": "src", "COLUMNS": "300", **env},
+        )
+        assert res.returncode == 0, res.stderr
+        assert want in " ".join(res.stdout.split()), res.stdout
+
+
 def test_console_script_prints_no_traceback(tmp_path):
     garbage = tmp_path / "x.sav"
     garbage.write_bytes(b"\x00" * 64)

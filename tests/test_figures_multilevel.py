@@ -52,3 +52,31 @@ def test_caterpillar_sorts_levels_and_rejects_bad_input():
         caterpillar(RANEF.drop(columns="ci_low"))
     with pytest.raises(ValueError, match="lang"):
         odds_ratio_forest(EST, lang="fr")
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_forest_labels_terms_and_outcomes_from_the_codebook(lang):
+    """Tick labels are "outcome: term" in words: the codebook's variable labels, a factor
+    level with its reference category, never the patsy / codebook names."""
+    from reintegratie_stats.schema import load_codebook
+
+    cb = load_codebook()
+    est = pd.DataFrame(
+        {
+            "outcome": ["contact_probation"] * 2,
+            "term": ["sex[T.male]", "age"],
+            "estimate": [0.2, 0.1],
+            "ci_low": [0.0, 0.0],
+            "ci_high": [0.4, 0.2],
+        }
+    )
+    ticks = [
+        t.get_text()
+        for t in odds_ratio_forest(est, group="outcome", lang=lang).axes[0].get_yticklabels()
+    ]
+    sex, out = cb["prisoners"]["sex"], cb["prisoners"]["contact_probation"].label(lang)
+    vl = sex.value_labels(lang)
+    assert f"{out}: {sex.label(lang)}: {vl['male']}" in ticks[0]
+    assert vl["female"] in ticks[0]  # the reference category
+    assert ticks[1] == f"{out}: {cb['prisoners']['age'].label(lang)}"
+    assert not any("_" in t or "[T." in t for t in ticks)

@@ -9,15 +9,9 @@ import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
-from unittest import mock
 
 import pandas as pd
 import pytest
-
-from reintegratie_stats.io import write_table
-from reintegratie_stats.reporting import sections
-from reintegratie_stats.reporting.report import build_report
-from reintegratie_stats.synth import generate
 
 pytestmark = pytest.mark.slow
 
@@ -26,17 +20,9 @@ RAW = re.compile(r"C\(|\[T\.|\b[a-z]+_[a-z0-9_]+\b|\bIntercept\b")
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    """One Dutch report of a 500-prisoner twin; 19 bootstrap replicates keep it short."""
-    d = generate(seed=3, n_prisoners=500, n_professionals=150)
-    data = tmp_path_factory.mktemp("data")
-    for t in ("institutions", "prisoners", "professionals"):
-        write_table(getattr(d, t), data / f"{t}.csv", t)
-    out = tmp_path_factory.mktemp("out") / "r"
-    with mock.patch.dict(sections._ML_TESTS, {"nsim": 19}):
-        run = build_report(data, out=out, lang="nl", console=None)
-    assert run.ok, [(r.name, r.error) for r in run.failed]
-    return out
+def report(dutch_report) -> Path:
+    """The session's Dutch report (tests/conftest.py: a 500-prisoner twin, built once)."""
+    return dutch_report
 
 
 def _publication(out: Path) -> dict[str, pd.DataFrame]:

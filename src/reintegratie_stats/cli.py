@@ -19,7 +19,7 @@ from .labels import cli_text, translate
 from .reporting.inputs import DEFAULT_SEED
 from .schema import TABLES
 
-__all__ = ["app", "main"]
+__all__ = ["app", "command", "main"]
 
 app = typer.Typer(
     name="reintegratie-stats",
@@ -86,7 +86,12 @@ EncodingOption = Annotated[
 
 
 LangOption = Annotated[
-    Lang, typer.Option("--lang", help="Language of the messages (and of the report): en or nl.")
+    Lang,
+    typer.Option(
+        "--lang",
+        envvar="REINTEGRATIE_LANG",
+        help="Language of the messages (and of the report): en or nl.",
+    ),
 ]
 
 
@@ -521,21 +526,49 @@ def power(
         typer.echo(cli_text("power_wrote", lg, out=out))
 
 
-def _argv_lang() -> str:
-    """The ``--lang`` of the command line (for the last guard, outside typer's parsing)."""
-    args = sys.argv[1:]
+def _argv_lang(args: list[str] | None = None) -> str:
+    """The ``--lang`` of the command line, else ``REINTEGRATIE_LANG``, else English (for the
+    help texts and the last guard, outside typer's parsing)."""
+    import os
+
+    args = sys.argv[1:] if args is None else args
     for i, a in enumerate(args):
         if a == "--lang" and i + 1 < len(args):
             return "nl" if args[i + 1] == "nl" else "en"
         if a.startswith("--lang="):
             return "nl" if a.split("=", 1)[1] == "nl" else "en"
-    return "en"
+    return "nl" if os.environ.get("REINTEGRATIE_LANG") == "nl" else "en"
+
+
+def command(lang: str = "en") -> typer.core.TyperGroup:
+    """The click command of :data:`app` with its ``--help`` texts in ``lang``.
+
+    English is the text of this module; other languages come from ``help.<lang>`` of
+    ``data_schema/cli_messages.yaml`` (``commands``: descriptions; ``options``: help per
+    ``<command>.<parameter>``, else per parameter). A text the file lacks stays English.
+    """
+    from .labels import check_lang, cli_messages
+
+    check_lang(lang)
+    group = typer.main.get_command(app)
+    texts = cli_messages().get("help", {}).get(lang)
+    if not texts:
+        return group  # type: ignore[return-value]
+    commands, options = texts.get("commands", {}), texts.get("options", {})
+    for name, cmd in [("root", group), *group.commands.items()]:  # type: ignore[attr-defined]
+        cmd.help = commands.get(name, cmd.help)
+        for param in cmd.params:
+            key = f"{name}.{param.name}"
+            if hasattr(param, "help") and (key in options or param.name in options):
+                param.help = options.get(key, options.get(param.name))
+    return group  # type: ignore[return-value]
 
 
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script (help texts in the ``--lang`` / ``REINTEGRATIE_LANG``
+    language)."""
     try:
-        app()
+        command(_argv_lang())(prog_name="reintegratie-stats")
     except UnusableInputError as exc:  # a last guard: unusable input is never a traceback
         lang = _argv_lang()
         typer.echo(cli_text("error", lang, message=translate(str(exc), lang)), err=True)

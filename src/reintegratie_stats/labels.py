@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,7 @@ __all__ = [
     "cli_messages",
     "cli_text",
     "is_number",
+    "label_text",
     "column_label",
     "concept_text",
     "report_texts",
@@ -147,13 +149,60 @@ def translate(message: str, lang: str = "nl") -> str:
 def column_label(name: str, lang: Lang = "en", codebook: Codebook | None = None) -> str:
     """Header for a result column: result-column label, else codebook variable label, else name."""
     cb = codebook or load_codebook()
-    cols = result_columns(cb)["columns"]
+    rc = result_columns(cb)
+    cols = rc["columns"]
     if name in cols:
         return cols[name][lang]
     for t in cb.tables:
         if name in cb.tables[t]:
             return cb.tables[t][name].label(lang)
+    for prefix in sorted(rc.get("prefixes", {}), key=len, reverse=True):
+        rest = name[len(prefix) :]
+        if name.startswith(prefix) and rest:
+            label = column_label(rest, lang, cb)
+            if label != rest:
+                label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+                return str(rc["prefixes"][prefix][lang]).format(label=label)
     return str(name)
+
+
+def label_text(
+    value: str,
+    lang: Lang = "en",
+    part: Callable[[str], str] | None = None,
+    codebook: Codebook | None = None,
+) -> str:
+    """A result text made of words and names (``value_patterns`` of ``result_columns.yaml``)
+    in ``lang``: the first matching pattern's template with each group labelled by ``part``
+    (default: the result-code label, else the text itself). Texts no pattern matches are
+    labelled as a whole: a result code, else ``part``, else the messages of
+    ``cli_messages.yaml`` (:func:`translate`).
+
+    >>> label_text("logit (design-based, clusters: institution_id)", "nl",
+    ...            lambda s: {"institution_id": "inrichting"}.get(s, s))
+    'logit (designgebaseerd, clusters: inrichting)'
+    """
+    import re
+
+    rc = result_columns(codebook)
+    vals = rc["values"]
+
+    def one(s: str) -> str:
+        if s in vals:
+            return str(vals[s][lang])
+        labelled = part(s) if part is not None else s
+        return labelled if labelled != s else translate(s, lang)
+
+    for pattern, templates in rc.get("value_patterns", []):
+        m = re.match(pattern, value)
+        if m is not None:
+            groups = [label_text(g, lang, part, codebook) for g in m.groups()]
+            return re.sub(
+                r"\{(\d+)\}",
+                lambda g, groups=groups: groups[int(g.group(1)) - 1],  # type: ignore[misc]
+                templates[lang],
+            )
+    return one(value)
 
 
 def is_number(v: Any) -> bool:

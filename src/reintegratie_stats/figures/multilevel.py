@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..labels import check_lang
+from ..publication.terms import term_label
 from .common import figure_text
 
 __all__ = ["caterpillar", "odds_ratio_forest"]
@@ -109,24 +111,30 @@ def odds_ratio_forest(
         Column whose values label row blocks (e.g. ``"outcome"``).
     ax : matplotlib Axes, optional
     lang : {"en", "nl"}
-        Language of the axis texts.
+        Language of the axis texts and of the term labels (from the codebook, with the
+        reference category of a factor level).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    check_lang(lang)
     tab = estimates.to_frame() if hasattr(estimates, "to_frame") else estimates
     need = {"term", "estimate", "ci_low", "ci_high"}
     if not isinstance(tab, pd.DataFrame) or not need <= set(tab.columns):
         raise ValueError(f"odds_ratio_forest needs a model or a frame with columns {sorted(need)}")
     tab = tab[~tab["term"].isin(exclude)].reset_index(drop=True)
-    labels = (
-        (tab[group].astype(str) + ": " + tab["term"].astype(str))
+    terms = [term_label(str(t), lang, institution_means=True) for t in tab["term"]]  # type: ignore[arg-type]
+    labels = pd.Series(
+        [f"{term_label(str(g), lang)}: {t}" for g, t in zip(tab[group], terms, strict=True)]  # type: ignore[arg-type]
         if group
-        else tab["term"].astype(str)
+        else terms,
+        dtype=object,
     )
     if ax is None:
-        fig = Figure(figsize=(6.5, 0.3 * len(tab) + 1.2))
+        # the plot keeps about 3.5 inches beside the labels (7-point text: ~0.055 in a letter)
+        longest = max((len(t) for t in labels), default=0)
+        fig = Figure(figsize=(max(6.5, 3.5 + 0.055 * longest), 0.3 * len(tab) + 1.2))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..disclosure import Protected, mask_count, protect
-from ..labels import text
+from ..labels import column_label, label_text, text, value_label
 from .runner import CHAPTERS
 from .tables import format_value, to_html
 
@@ -205,7 +205,7 @@ def render_page(
                 parts.append(f'<p class="note">{e(note)}</p>')
             parts.append("</section>")
     parts.append(f'<h2 id="run">{e(_t("run", lang))}</h2>')
-    parts.append(_run_table(run, thr))
+    parts.append(_run_table(run, thr, lang))
     parts.append(_provenance(inputs, ctx))
     parts.append('<div id="rs-resources" hidden></div>')
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
@@ -233,10 +233,11 @@ def _provenance(inputs: Inputs, ctx: ReportContext) -> str:
     return f'<ul class="note" id="provenance">{"".join(items)}</ul>'
 
 
-def _run_table(run: ReportRun, thr: int) -> str:
+def _run_table(run: ReportRun, thr: int, lang: str = "en") -> str:
+    """The steps of the run: title, status, time, rows used and excluded, error (in ``lang``)."""
     e = html.escape
     head = "".join(
-        f'<th data-col="{c}">{c}</th>'
+        f'<th data-col="{c}">{e(column_label(c, lang))}</th>'  # type: ignore[arg-type]
         for c in ("step", "status", "wall_time_s", "rows_used", "rows_excluded", "reason")
     )
     rows = []
@@ -244,10 +245,14 @@ def _run_table(run: ReportRun, thr: int) -> str:
         excl: dict[str, Any] = {
             k: mask_count(v, thr) for k, v in sorted(r.output.rows_excluded.items())
         }
-        excl_txt = ", ".join(f"{k}: {v}" for k, v in excl.items())
+        excl_txt = ", ".join(
+            f"{label_text(k, lang, lambda s: str(value_label('reason', s, lang)))}: {v}"  # type: ignore[arg-type]
+            for k, v in excl.items()
+        )
         used = mask_count(r.output.rows_used, thr)
+        status = value_label("status", r.status, lang)  # type: ignore[arg-type]
         rows.append(
-            f"<tr><td>{e(r.name)}</td><td>{e(r.status)}</td>"
+            f"<tr><td>{e(r.title.get(lang, r.name))}</td><td>{e(str(status))}</td>"
             f'<td class="num">{r.wall_time_s:.2f}</td><td class="num">{e(format_value("n", used))}</td>'
             f"<td>{e(excl_txt)}</td><td>{e(r.error or '')}</td></tr>"
         )

@@ -47,7 +47,15 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure import Protected, is_count_column, protect
-from ..labels import check_lang, column_label, is_number, result_columns, value_label
+from ..labels import (
+    check_lang,
+    column_label,
+    is_number,
+    label_text,
+    result_columns,
+    value_label,
+)
+from ..publication.terms import term_label
 from ..schema import Codebook, load_codebook
 
 __all__ = [
@@ -70,6 +78,46 @@ _P_VALUE_COLUMNS = frozenset(load_codebook().p_value_columns)
 PERCENT_COLUMNS: tuple[str, ...] = tuple(result_columns()["kinds"]["percent"])
 #: Columns shown with one decimal whatever ``digits`` says (``result_columns.yaml`` kinds).
 ONE_DECIMAL: tuple[str, ...] = tuple(result_columns()["kinds"]["one_decimal"])
+
+
+#: Columns holding model terms / variable names, expressions of terms, and texts of words and
+#: names (``result_columns.yaml`` kinds ``terms``, ``expressions``, ``messages``).
+_TERM_COLUMNS = frozenset(result_columns()["kinds"]["terms"])
+_EXPRESSION_COLUMNS = frozenset(result_columns()["kinds"]["expressions"])
+_MESSAGE_COLUMNS = frozenset(result_columns()["kinds"]["messages"])
+#: A model term inside an expression: names and C(...) calls with levels, joined by ':'.
+_TERM = re.compile(
+    r"(?:C\([^()]*(?:\([^()]*\))?[^()]*\)|[A-Za-z_][A-Za-z0-9_]*)(?:\[T\.[^\]]+\])?"
+    r"(?::(?:C\([^()]*(?:\([^()]*\))?[^()]*\)|[A-Za-z_][A-Za-z0-9_]*)(?:\[T\.[^\]]+\])?)*"
+)
+
+
+def _term(name: str, lang: Lang, cb: Codebook) -> str:
+    """A model term or variable name labelled from the codebook; a term of one equation of a
+    system (``<domain>_<term>``, seemingly unrelated regressions) as "domain: term"."""
+    for d in sorted(cb.domains, key=len, reverse=True):
+        rest = name[len(d) + 1 :]
+        if name.startswith(f"{d}_") and name not in cb["prisoners"]:
+            label = _term(rest, lang, cb)
+            if label != rest:
+                return f"{cb.concept_label('domains', d, lang)}: {label}"
+    if not _TERM.fullmatch(name):  # already words (a code label), not a name
+        return name
+    return term_label(name, lang, cb)
+
+
+def _label_cell(col: str, v: Any, lang: Lang, cb: Codebook) -> Any:
+    """A cell of a term, expression or message column (kinds of ``result_columns.yaml``) in
+    ``lang``; other cells and numbers as they are."""
+    if not isinstance(v, str):
+        return v
+    if col in _TERM_COLUMNS:
+        return _term(v, lang, cb)
+    if col in _EXPRESSION_COLUMNS:
+        return _TERM.sub(lambda m: _term(m.group(0), lang, cb), v)
+    if col in _MESSAGE_COLUMNS:
+        return label_text(v, lang, lambda s: _term(s, lang, cb), cb)
+    return v
 
 
 def _percent_columns(columns: Sequence[str]) -> set[str]:
@@ -216,6 +264,8 @@ def format_table(
                 else v
                 for v in vals
             ]
+        if labels and (c in _TERM_COLUMNS or c in _EXPRESSION_COLUMNS or c in _MESSAGE_COLUMNS):
+            vals = [_label_cell(str(c), v, lang, cb) for v in vals]
         scale, dg = (100.0, pct_digits) if c in pct else (1.0, digits)
         cells[str(c)] = [format_value(str(c), v, dg, dec, scale) for v in vals]
         headers.append(column_label(str(c), lang, cb) if labels else str(c))
