@@ -180,10 +180,28 @@ def _subsample(design: GLMMDesign, n_max: int) -> GLMMDesign:
     )
 
 
+#: A nAGQ=0 start with a fixed effect beyond this (logit scale) is not used: on separated data
+#: the joint mode runs off (to |beta| ~ 1e17 on tests/reference/glmm_separation.csv), where the
+#: Laplace deviance is flat to rounding and the optimiser cannot come back.
+START_MAX_ABS_BETA = 50.0
+
+
+def _null_start(obj: Objective) -> np.ndarray:
+    """``theta = 1``, slopes 0 and the intercept (if any) at the logit of the outcome's mean."""
+    start = np.concatenate(([1.0], np.zeros(len(obj.names) - 1)))
+    names = obj.design.x_names
+    if "Intercept" in names:
+        ybar = float(np.clip(obj.design.y.mean(), 0.01, 0.99))
+        start[1 + names.index("Intercept")] = np.log(ybar / (1 - ybar))
+    return start
+
+
 def _nagq0_start(obj: Objective) -> tuple[np.ndarray, int]:
     """lme4's nAGQ=0 step: theta by a bounded 1-D search with beta and u at their joint mode.
 
     Only a starting value: on large data it runs on a subsample of ``NAGQ0_MAX_ROWS`` rows.
+    A start with a non-finite value or ``|beta| > START_MAX_ABS_BETA`` (separated data) is
+    replaced by :func:`_null_start`.
     """
     obj0 = make_objective(_subsample(obj.design, NAGQ0_MAX_ROWS), nagq=0)
     res = optimize.minimize_scalar(
@@ -195,6 +213,10 @@ def _nagq0_start(obj: Objective) -> tuple[np.ndarray, int]:
     t = float(res.x)
     obj0.fun(np.array([t]))  # leave the joint mode at the chosen theta
     beta = obj0._joint_state["beta"].copy()  # type: ignore[attr-defined]
+    if not (np.isfinite(t) and np.all(np.isfinite(beta))) or np.max(
+        np.abs(beta), initial=0.0
+    ) > START_MAX_ABS_BETA:
+        return _null_start(obj), int(res.nfev)
     return np.concatenate(([t], beta)), int(res.nfev)
 
 
@@ -304,11 +326,7 @@ def optimize_glmm(
         # penalised fit (separated data): the nAGQ=0 start is unpenalised and would run off
         # with the separated coefficients; the prior's mode (beta = 0, intercept at the mean
         # logit) is a safe start
-        start = np.concatenate(([1.0], np.zeros(k - 1)))
-        names = obj.design.x_names
-        if "Intercept" in names:
-            ybar = float(np.clip(obj.design.y.mean(), 0.01, 0.99))
-            start[1 + names.index("Intercept")] = np.log(ybar / (1 - ybar))
+        start = _null_start(obj)
     if start is None:
         if control.nagq0_init:
             start, n0 = _nagq0_start(obj)
