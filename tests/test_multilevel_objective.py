@@ -220,3 +220,19 @@ def test_analytic_gradient_matches_finite_differences(nagq, x):
         [(obj.fun(x + h * e) - obj.fun(x - h * e)) / (2 * h) for e in np.eye(x.size)]
     )
     np.testing.assert_allclose(obj.grad(x), central, rtol=1e-6, atol=2e-5)
+
+
+def test_conditional_modes_do_not_cycle_between_the_bracket_ends():
+    # Two groups, y = (1, 0) in each, sigma = 100. From the warm start u = -100 (the mode at
+    # beta = 1e5) every mu is 0, H = 1 and the Newton step lands exactly on the other bracket
+    # end (u = +100, every mu 1), and back: before the fix this raised FloatingPointError.
+    # By symmetry the mode at beta = 0 is u = 0 with H = 1 + sigma^2 * 2 * 1/4 = 5001, so the
+    # Laplace deviance is -2 * 4 log(1/2) + 2 log(5001).
+    df = pd.DataFrame({"y": [1.0, 0, 1, 0], "g": ["a", "a", "b", "b"]})
+    obj = make_objective(glmm_design("y ~ 1 + (1 | g)", df), nagq=1)
+    u, _ = obj.modes(np.array([100.0, 1e5]))
+    np.testing.assert_allclose(u, [-100.0, -100.0])  # mu = 1 everywhere: u = sigma * (1 - 2)
+    assert obj.fun(np.array([100.0, 0.0])) == pytest.approx(8 * np.log(2) + 2 * np.log(5001))
+    u, H = obj.modes(np.array([100.0, 0.0]))
+    np.testing.assert_allclose(u, 0.0, atol=1e-12)
+    np.testing.assert_allclose(H, 5001.0)

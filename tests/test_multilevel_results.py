@@ -235,6 +235,18 @@ def test_a_diverged_estimate_is_never_returned_without_a_flag():
     assert m.to_frame()["flag"].tolist() == flags.tolist()
 
 
+def test_no_estimate_is_published_unflagged_when_not_finite():
+    names = ["Intercept", "x"]
+    res = GLMMResult(
+        params=pd.Series([np.nan, 0.5], index=names),
+        cov=pd.DataFrame(np.diag([np.nan, 0.01]), index=names, columns=names),
+        nobs=100,
+        backend="lme4",
+    )
+    fl = res.to_frame().set_index("term")["flag"]
+    assert fl["Intercept"] != "" and fl["x"] == ""
+
+
 def test_results_contract():
     m = glmer(F, simulate(2))
     assert isinstance(m, ModelResults)

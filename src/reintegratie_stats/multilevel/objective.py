@@ -163,11 +163,16 @@ class _Engine:
         if sigma == 0.0:
             u[:] = 0.0
         # Safeguarded Newton (rtsafe): f_u = sigma R(u) - u is decreasing, and the root lies
-        # in |u| <= sigma n_g, so keep a bracket per group and bisect when Newton leaves it.
+        # in |u| <= sigma n_g, so keep a bracket per group and bisect when Newton leaves it,
+        # lands on one of its ends (far from the optimum, where mu saturates, H = 1 and the
+        # step is the whole bracket: Newton would jump between the two ends for ever), or
+        # overflows. After _MODE_MAXIT // 2 iterations a group whose step did not halve is
+        # bisected too, so the bracket shrinks whatever the shape of f_u.
         half = sigma * self.n_g + 1.0
         lo, hi = -half, half.copy()
         u = np.clip(u, lo, hi)
-        for _ in range(_MODE_MAXIT):
+        step = np.full(self.G, np.inf)
+        for it in range(_MODE_MAXIT):
             eta = offset + sigma * self._rep(u)
             mu = expit(eta)
             r = self.y - mu
@@ -178,14 +183,19 @@ class _Engine:
             fu = sigma * R - u
             lo = np.where(fu > 0, np.maximum(lo, u), lo)
             hi = np.where(fu < 0, np.minimum(hi, u), hi)
-            new = u + fu / H
-            out = (new < lo) | (new > hi)
+            with np.errstate(over="ignore", invalid="ignore"):
+                new = u + fu / H
+            out = (new < lo) | (new > hi) | ~np.isfinite(new)
+            out |= ((new == lo) | (new == hi)) & (new != u)
+            if it >= _MODE_MAXIT // 2:
+                out |= np.abs(new - u) > 0.5 * step
             if out.any():
                 new = np.where(out, 0.5 * (lo + hi), new)
-            if np.max(np.abs(new - u)) < self.mode_tol * (1.0 + np.max(np.abs(u))):
+            step = np.abs(new - u)
+            if np.max(step) < self.mode_tol * (1.0 + np.max(np.abs(u))):
                 break
             u = new
-        else:  # pragma: no cover - bracketed Newton on a strictly concave function; a guard
+        else:  # only with non-finite input (the bracket shrinks otherwise); a guard
             raise FloatingPointError("conditional modes did not converge")
         self._u = u
         return {"u": u, "eta": eta, "mu": mu, "r": r, "v": v, "R": R, "V": V, "H": H}

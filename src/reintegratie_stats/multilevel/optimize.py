@@ -11,7 +11,11 @@ The packed vector is ``x = (theta, beta)``.
 3. The Hessian of the requested deviance at the optimum is returned for the SEs.
 
 If a Newton step is not a descent direction or its line search fails, L-BFGS-B (scipy, exact
-gradient) takes over from the start and Newton polishes its result.
+gradient) takes over from the start and Newton polishes its result. A numerical failure
+(``FloatingPointError``: the conditional modes cannot be found, far out on separated data)
+never escapes: the fit goes to L-BFGS-B within a box (``RESCUE_MAX_THETA``,
+``RESCUE_MAX_ABS_BETA``) from the start, Newton polishes if it can, and a fit that ends on the
+box or cannot be polished is returned not converged, with ``history["diverged"]`` set.
 
 Examples
 --------
@@ -180,10 +184,28 @@ def _subsample(design: GLMMDesign, n_max: int) -> GLMMDesign:
     )
 
 
+#: A nAGQ=0 start with a fixed effect beyond this (logit scale) is not used: on separated data
+#: the joint mode runs off (to |beta| ~ 1e17 on tests/reference/glmm_separation.csv), where the
+#: Laplace deviance is flat to rounding and the optimiser cannot come back.
+START_MAX_ABS_BETA = 50.0
+
+
+def _null_start(obj: Objective) -> np.ndarray:
+    """``theta = 1``, slopes 0 and the intercept (if any) at the logit of the outcome's mean."""
+    start = np.concatenate(([1.0], np.zeros(len(obj.names) - 1)))
+    names = obj.design.x_names
+    if "Intercept" in names:
+        ybar = float(np.clip(obj.design.y.mean(), 0.01, 0.99))
+        start[1 + names.index("Intercept")] = np.log(ybar / (1 - ybar))
+    return start
+
+
 def _nagq0_start(obj: Objective) -> tuple[np.ndarray, int]:
     """lme4's nAGQ=0 step: theta by a bounded 1-D search with beta and u at their joint mode.
 
     Only a starting value: on large data it runs on a subsample of ``NAGQ0_MAX_ROWS`` rows.
+    A start with a non-finite value or ``|beta| > START_MAX_ABS_BETA`` (separated data) is
+    replaced by :func:`_null_start`.
     """
     obj0 = make_objective(_subsample(obj.design, NAGQ0_MAX_ROWS), nagq=0)
     res = optimize.minimize_scalar(
@@ -195,6 +217,11 @@ def _nagq0_start(obj: Objective) -> tuple[np.ndarray, int]:
     t = float(res.x)
     obj0.fun(np.array([t]))  # leave the joint mode at the chosen theta
     beta = obj0._joint_state["beta"].copy()  # type: ignore[attr-defined]
+    if (
+        not (np.isfinite(t) and np.all(np.isfinite(beta)))
+        or np.max(np.abs(beta), initial=0.0) > START_MAX_ABS_BETA
+    ):
+        return _null_start(obj), int(res.nfev)
     return np.concatenate(([t], beta)), int(res.nfev)
 
 
@@ -304,11 +331,7 @@ def optimize_glmm(
         # penalised fit (separated data): the nAGQ=0 start is unpenalised and would run off
         # with the separated coefficients; the prior's mode (beta = 0, intercept at the mean
         # logit) is a safe start
-        start = np.concatenate(([1.0], np.zeros(k - 1)))
-        names = obj.design.x_names
-        if "Intercept" in names:
-            ybar = float(np.clip(obj.design.y.mean(), 0.01, 0.99))
-            start[1 + names.index("Intercept")] = np.log(ybar / (1 - ybar))
+        start = _null_start(obj)
     if start is None:
         if control.nagq0_init:
             start, n0 = _nagq0_start(obj)
@@ -320,14 +343,17 @@ def optimize_glmm(
             sub = make_objective(
                 _subsample(obj.design, NAGQ0_MAX_ROWS), nagq=1, prior_sd=obj.prior_sd
             )
-            res_sub = optimize.minimize(
-                sub.value_and_grad,
-                start,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=sub.bounds,
-                options={"maxiter": control.maxiter, "ftol": 1e-10, "gtol": 1e-5},
-            )
+            try:
+                res_sub = optimize.minimize(
+                    sub.value_and_grad,
+                    start,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=sub.bounds,
+                    options={"maxiter": control.maxiter, "ftol": 1e-10, "gtol": 1e-5},
+                )
+            except FloatingPointError:  # only a better start: keep the nAGQ=0 one
+                res_sub = optimize.OptimizeResult(success=False, x=start)
             if res_sub.success and np.all(np.isfinite(res_sub.x)):
                 start, presolved = np.asarray(res_sub.x, dtype=float), True
                 n0 += int(res_sub.nfev)
@@ -372,12 +398,52 @@ def optimize_glmm(
             n_fev += k
         return st.x, st.f, st.g, hes, n_fev, steps, ok
 
-    x, f, g, hes, n_fev, steps, ok = run(start, n_fev)
+    def bounded(x0: np.ndarray) -> tuple[np.ndarray, optimize.OptimizeResult]:
+        # after a numerical failure: L-BFGS-B within the box of RESCUE_BOUNDS, where the
+        # deviance can be evaluated; a point where it cannot counts as +inf (a step back)
+        def vg(x: np.ndarray) -> tuple[float, np.ndarray]:
+            try:
+                return lap.value_and_grad(x)
+            except FloatingPointError:
+                return np.inf, np.zeros(k)
+
+        box = _rescue_bounds(k)
+        x0 = np.clip(x0, [b[0] for b in box], [b[1] for b in box])
+        r = optimize.minimize(
+            vg,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=box,
+            options={"maxiter": control.maxiter, "ftol": 1e-10, "gtol": 1e-5, "maxcor": 10},
+        )
+        return np.asarray(r.x, dtype=float), r
+
+    failure = ""  # the first numerical failure (FloatingPointError), if any
+    try:
+        x, f, g, hes, n_fev, steps, ok = run(start, n_fev)
+    except FloatingPointError as err:
+        failure, x, steps, ok = str(err), np.full(k, np.nan), 0, False
     if not ok:  # the safe route: L-BFGS-B on the Laplace deviance, then Newton to polish
-        x, res = lbfgsb(start if not np.all(np.isfinite(x)) else x)
+        x0 = start if not np.all(np.isfinite(x)) else x
+        if not failure:
+            try:
+                x, res = lbfgsb(x0)
+            except FloatingPointError as err:
+                failure = str(err)
+        if failure:
+            x, res = bounded(start)
         n_fev += int(res.nfev)
-        x, f, g, hes, n_fev, steps2, ok = run(x, n_fev)
-        steps += steps2
+        try:
+            x, f, g, hes, n_fev, steps2, ok = run(x, n_fev)
+            steps += steps2
+        except FloatingPointError as err:
+            # Newton cannot polish the bounded optimum (it runs out of the box again): return
+            # that point, not converged, with whatever derivatives can be had there
+            failure = failure or str(err)
+            f, g, hes, n_fev = _safe_derivatives(obj, x, control, n_fev)
+            ok = False
+    diverged = bool(failure) and (not ok or _at_rescue_bound(x))
     if res is None:
         res = optimize.OptimizeResult(
             success=ok,
@@ -390,8 +456,9 @@ def optimize_glmm(
         fun=f,
         grad=g,
         hessian=hes,
-        converged=bool(ok),
-        message=str(res.message),
+        converged=bool(ok) and not diverged,
+        message=str(res.message)
+        + (f" (after a numerical failure: {failure}; bounded L-BFGS-B)" if failure else ""),
         n_fev=n_fev,
         n_iter=int(res.nit),
         start=start,
@@ -402,5 +469,42 @@ def optimize_glmm(
             "newton_steps": steps,
             "start_fev": n0,
             "presolved_on_subsample": presolved,
+            "numerical_failure": failure,
+            "diverged": diverged,
         },
     )
+
+
+#: Box of the L-BFGS-B route taken after a numerical failure (FloatingPointError): the SD of
+#: the random intercept and every fixed effect within these (logit scale). A fit that ends on
+#: the box, or that Newton cannot polish, is returned with ``history["diverged"] = True``.
+RESCUE_MAX_THETA = 50.0
+RESCUE_MAX_ABS_BETA = 50.0
+
+
+def _rescue_bounds(k: int) -> list[tuple[float, float]]:
+    return [(0.0, RESCUE_MAX_THETA)] + [(-RESCUE_MAX_ABS_BETA, RESCUE_MAX_ABS_BETA)] * (k - 1)
+
+
+def _at_rescue_bound(x: np.ndarray) -> bool:
+    return bool(
+        x[0] >= RESCUE_MAX_THETA * (1 - 1e-6)
+        or np.any(np.abs(x[1:]) >= RESCUE_MAX_ABS_BETA * (1 - 1e-6))
+    )
+
+
+def _safe_derivatives(
+    obj: Objective, x: np.ndarray, control: GLMMControl, n_fev: int
+) -> tuple[float, np.ndarray, np.ndarray, int]:
+    """Deviance, gradient and Hessian at ``x``; NaN where the deviance cannot be evaluated."""
+    k = x.size
+    try:
+        f, g = obj.value_and_grad(x)
+        n_fev += 1
+    except FloatingPointError:
+        return float("nan"), np.full(k, np.nan), np.full((k, k), np.nan), n_fev + 1
+    try:
+        hes = numerical_hessian(obj, x, control.hessian_step, g0=g)
+    except FloatingPointError:
+        hes = np.full((k, k), np.nan)
+    return float(f), np.asarray(g), hes, n_fev + k

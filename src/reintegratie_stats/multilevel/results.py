@@ -88,7 +88,8 @@ class GLMMResult(ModelResults):
         """:attr:`flags`, plus a flag on any estimate that still looks diverged.
 
         Whatever the backend, a coefficient above ``max_abs_coef`` on the logit scale (or with
-        an SE above ``max_se``, or a non-finite one) is never returned without a flag.
+        an SE above ``max_se``, or a non-finite coefficient or SE) is never returned without a
+        flag.
         """
         out = pd.Series("", index=self.params.index, dtype=object, name="flag")
         if len(self.flags):
@@ -96,7 +97,7 @@ class GLMMResult(ModelResults):
         bse = self.bse
         for t in self.params.index:
             b, s = float(self.params[t]), float(bse[t])
-            if out[t] == "" and np.isfinite(b) and (abs(b) > max_abs_coef or not s <= max_se):
+            if out[t] == "" and not (abs(b) <= max_abs_coef and s <= max_se):
                 out[t] = (
                     f"diverging estimate (|coef| {abs(b):.3g}, SE {s:.3g}): possible separation"
                 )
@@ -263,7 +264,17 @@ def build_glmm_result(
     except np.linalg.LinAlgError:
         max_scaled = float("inf")
     max_grad = float(np.max(np.abs(g)))
-    converged = bool(max_scaled < control.conv_tol and pd_ok)
+    diverged_fit = bool(opt.history.get("diverged", False))
+    converged = bool(max_scaled < control.conv_tol and pd_ok and not diverged_fit)
+    if diverged_fit:
+        msgs.append(
+            (
+                "check_conv",
+                "the optimiser stopped on a numerical failure "
+                f"({opt.history.get('numerical_failure') or 'conditional modes'}): the fit "
+                "diverges and is not a maximum likelihood fit",
+            )
+        )
     if max_scaled >= control.conv_tol:
         msgs.append(
             (
@@ -285,7 +296,7 @@ def build_glmm_result(
     sep = [
         n
         for n, b, s in zip(names, beta, bse, strict=True)
-        if abs(b) > control.separation_coef or s > control.separation_se or not np.isfinite(s)
+        if not abs(b) <= control.separation_coef or s > control.separation_se or not np.isfinite(s)
     ]
     penalized = obj.prior_sd is not None
     flags = pd.Series("", index=names, dtype=object, name="flag")
@@ -323,7 +334,14 @@ def build_glmm_result(
         )
         for n in sorted(set(sep) | set(lp_terms)):
             flags[n] = "separation: diverging estimate, not meaningful"
-    u, H = obj.modes(opt.x) if obj.modes is not None else conditional_modes(design, opt.x)
+    if diverged_fit:
+        for n in names:
+            if flags[n] == "":
+                flags[n] = "fit diverged (numerical failure): not a maximum likelihood estimate"
+    try:
+        u, H = obj.modes(opt.x) if obj.modes is not None else conditional_modes(design, opt.x)
+    except FloatingPointError:  # only at a diverged point (see optimize_glmm)
+        u, H = np.full(design.n_groups, np.nan), np.full(design.n_groups, np.nan)
     re = ranef_frame(
         design.group, design.group_levels, design.group_sizes, sigma * u, sigma / np.sqrt(H)
     )
