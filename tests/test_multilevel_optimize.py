@@ -131,7 +131,7 @@ def test_a_start_far_away_reaches_the_same_optimum(design):
 
 
 def test_at_zero_variance_the_deviance_is_flat_in_theta_but_curves_down(design):
-    """Why a start at theta = 0 is a trap (the xfail below): the deviance is even in theta, so
+    """Why a start at theta = 0 is a trap (the test below): the deviance is even in theta, so
     its slope at 0 is exactly 0, while the variance is real (the curvature there is negative)."""
     obj = make_objective(design, nagq=1)
     best = optimize_glmm(obj)
@@ -143,14 +143,6 @@ def test_at_zero_variance_the_deviance_is_flat_in_theta_but_curves_down(design):
     assert best.fun < obj.fun(x0) - 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "optimize_glmm started at theta = 0 stays at 0 although the variance is real: the "
-        "deviance is even in theta, so its gradient at 0 is exactly 0, and the bound check "
-        "(theta <= 0 and gradient >= 0 -> hold theta) ignores the negative curvature there"
-    ),
-)
 def test_a_start_at_zero_variance_still_finds_the_variance(design):
     obj = make_objective(design, nagq=1)
     best = optimize_glmm(obj)

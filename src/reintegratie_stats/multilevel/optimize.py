@@ -443,6 +443,18 @@ def optimize_glmm(
             failure = failure or str(err)
             f, g, hes, n_fev = _safe_derivatives(obj, x, control, n_fev)
             ok = False
+    if ok and not failure and x[0] <= 0.0:
+        # A boundary optimum may be a saddle: the deviance is even in theta, so its slope at
+        # theta = 0 is exactly 0 and Newton holds theta there even where the curvature is
+        # negative (the variance is real). Probe a few theta > 0 and restart from the best.
+        probe = _interior_probe(obj, x, f)
+        if probe is not None:
+            try:
+                x2, f2, g2, hes2, n_fev, steps2, ok2 = run(probe, n_fev)
+            except FloatingPointError:
+                ok2 = False
+            if ok2 and f2 < f:
+                x, f, g, hes, steps = x2, f2, g2, hes2, steps + steps2
     diverged = bool(failure) and (not ok or _at_rescue_bound(x))
     if res is None:
         res = optimize.OptimizeResult(
@@ -480,6 +492,26 @@ def optimize_glmm(
 #: the box, or that Newton cannot polish, is returned with ``history["diverged"] = True``.
 RESCUE_MAX_THETA = 50.0
 RESCUE_MAX_ABS_BETA = 50.0
+
+
+#: theta values probed above a boundary optimum (see :func:`_interior_probe`).
+BOUNDARY_PROBES = (0.05, 0.1, 0.2, 0.4)
+
+
+def _interior_probe(obj: Objective, x: np.ndarray, f: float) -> np.ndarray | None:
+    """The best ``x`` with theta in :data:`BOUNDARY_PROBES` (beta kept) if its deviance is
+    below ``f``, else None (the boundary is a minimum along theta)."""
+    best, best_f = None, f - 1e-8 * max(1.0, abs(f))
+    for theta in BOUNDARY_PROBES:
+        xt = x.copy()
+        xt[0] = theta
+        try:
+            ft = float(obj.fun(xt))
+        except FloatingPointError:
+            continue
+        if np.isfinite(ft) and ft < best_f:
+            best, best_f = xt, ft
+    return best
 
 
 def _rescue_bounds(k: int) -> list[tuple[float, float]]:
