@@ -361,3 +361,112 @@ def test_boundary_refits_agree_with_the_full_route(near_zero, video):
             assert lr_new == pytest.approx(max(old0[0] - old1[0], 0.0), abs=1e-6)
             n_agree += 1
     assert n_boundary >= 20 and n_saddle == 0 and n_agree >= 45
+
+
+# --- per-term bootstrap-t on the block's replicates (term_t=True) --------------------------
+@pytest.fixture(scope="module")
+def block_null():
+    """26 groups, two institution-level covariates without effect (the block null holds)."""
+    rng = np.random.default_rng(23)
+    g = np.repeat(np.arange(26), 25)
+    z1, z2 = rng.normal(size=26)[g], rng.normal(size=26)[g]
+    x = rng.normal(size=g.size)
+    eta = -0.4 + 0.5 * x + 0.6 * rng.normal(size=26)[g]
+    y = (rng.random(g.size) < expit(eta)).astype(float)
+    d = pd.DataFrame({"y": y, "x": x, "z1": z1, "z2": z2, "g": g})
+    return d, glmer("y ~ x + z1 + z2 + (1 | g)", d)
+
+
+def _direct_t(design, beta: np.ndarray, sigma: float, y: np.ndarray, cols) -> np.ndarray:
+    """Wald t given theta, computed directly: the conditional modes by a generic optimiser,
+    then the inverse of the full (p + G) curvature of the penalised log-likelihood in
+    (beta, u), of which the beta block is the covariance (no Schur complement)."""
+    from scipy.optimize import minimize
+
+    X, g, G = design.X, design.groups, design.n_groups
+    Z = np.zeros((g.size, G))
+    Z[np.arange(g.size), g] = sigma  # u standardised: eta = X beta + sigma u_g
+    off = X @ beta
+
+    def nll(u):
+        eta = off + Z @ u
+        return np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * u @ u
+
+    def grad(u):
+        return Z.T @ (expit(off + Z @ u) - y) + u
+
+    u = minimize(nll, np.zeros(G), jac=grad, method="BFGS", options={"gtol": 1e-10}).x
+    mu = expit(off + Z @ u)
+    W = mu * (1 - mu)
+    A = np.hstack([X, Z])
+    Hfull = A.T @ (W[:, None] * A) + np.diag(np.r_[np.zeros(X.shape[1]), np.ones(G)])
+    cov = np.linalg.inv(Hfull)[: X.shape[1], : X.shape[1]]
+    return beta[cols] / np.sqrt(np.diag(cov)[cols])
+
+
+def test_bootstrap_t_agrees_with_a_direct_computation(block_null):
+    """The t* of every replicate equal a fresh full fit's t (computed directly), the observed t
+    too, and the p-value is (1 + #{|t*| >= |t|}) / (B + 1) on those direct t's. The block test
+    is the one without term_t (the same replicates)."""
+    d, big = block_null
+    terms = ["z1", "z2"]
+    r = B.pb_lrt(big, d, terms, nsim=9, seed=4, term_t=True)
+    plain = B.pb_lrt(big, d, terms, nsim=9, seed=4)
+    np.testing.assert_array_equal(r.null_distribution, plain.null_distribution)
+    assert r.pvalue == plain.pvalue and plain.term_pvalues is None
+    design = glmm_design(big.formula, d)
+    cols = [list(design.x_names).index(t) for t in terms]
+    small, d_small = B._fit_without(big, design, terms)
+    ys = B.simulate_null(d_small, small.optim_info["x"], 9, np.random.default_rng(4))
+    direct = []
+    for y in ys:
+        x = optimize_glmm(make_objective(replace(design, y=y.astype(float)))).x
+        direct.append(_direct_t(design, x[1:], x[0], y.astype(float), cols))
+    direct = np.array(direct)
+    assert r.n_used == 9 and r.term_null_distribution.shape == (9, 2)
+    np.testing.assert_allclose(r.term_null_distribution, direct, atol=2e-3, rtol=2e-3)
+    xb = np.asarray(big.optim_info["x"])
+    t_obs = _direct_t(design, xb[1:], xb[0], design.y, cols)
+    np.testing.assert_allclose(r.term_statistics.to_numpy(), t_obs, rtol=1e-6)
+    # the SE given theta is close to (not equal to) the reported Hessian SE
+    np.testing.assert_allclose(t_obs, big.tvalues[terms].to_numpy(), rtol=0.05)
+    want = [(1 + np.sum(np.abs(direct[:, j]) >= abs(t_obs[j]))) / 10 for j in range(2)]
+    np.testing.assert_allclose(r.term_pvalues.loc[terms].to_numpy(), want)
+    assert list(r.term_pvalues.index) == terms
+    assert r.term_test == "parametric bootstrap-t under the block null (9)"
+
+
+def test_bootstrap_t_p_values_are_probabilities_and_seeded(block_null):
+    d, big = block_null
+    a = B.pb_lrt(big, d, ["z1", "z2"], nsim=39, seed=8, term_t=True)
+    b = B.pb_lrt(big, d, ["z1", "z2"], nsim=39, seed=8, term_t=True)
+    c = B.pb_lrt(big, d, ["z1", "z2"], nsim=39, seed=9, term_t=True)
+    p = a.term_pvalues.to_numpy()
+    assert np.all((p > 0) & (p <= 1))
+    # on the grid 1/(B+1), ..., 1 (no replicate dropped here)
+    np.testing.assert_allclose(p * 40, np.round(p * 40), atol=1e-9)
+    pd.testing.assert_series_equal(a.term_pvalues, b.term_pvalues)
+    np.testing.assert_array_equal(a.term_null_distribution, b.term_null_distribution)
+    assert not np.array_equal(a.term_null_distribution, c.term_null_distribution)
+    # an x-only block: x has a real effect (0.5 per SD), beyond every replicate
+    e = B.pb_lrt(big, d, ["x"], nsim=19, seed=1, term_t=True)
+    assert e.term_pvalues["x"] == pytest.approx(1 / 20)
+
+
+@pytest.mark.slow
+def test_bootstrap_t_does_not_depend_on_n_jobs(block_null):
+    d, big = block_null
+    a = B.pb_lrt(big, d, ["z1", "z2"], nsim=60, seed=2, term_t=True, n_jobs=1)
+    b = B.pb_lrt(big, d, ["z1", "z2"], nsim=60, seed=2, term_t=True, n_jobs=2)
+    np.testing.assert_array_equal(a.term_null_distribution, b.term_null_distribution)
+    pd.testing.assert_series_equal(a.term_pvalues, b.term_pvalues)
+
+
+def test_wald_t_given_theta_matches_the_hessian_free_covariance(cbpp):
+    """On cbpp the t given theta equals the direct computation at the fitted optimum."""
+    d, big, _ = cbpp
+    design = glmm_design(big.formula, d)
+    x = np.asarray(big.optim_info["x"])
+    cols = list(range(len(design.x_names)))
+    got = B.wald_t_given_theta(design, x, cols)
+    np.testing.assert_allclose(got, _direct_t(design, x[1:], x[0], design.y, cols), rtol=1e-6)

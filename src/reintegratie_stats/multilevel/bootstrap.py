@@ -64,11 +64,18 @@ from scipy.special import expit
 
 from ..results import ConvergenceWarning
 from .design import GLMMDesign, glmm_design
-from .objective import Objective, make_objective
+from .objective import Objective, conditional_modes, make_objective
 from .optimize import GLMMControl, numerical_hessian, optimize_glmm
 from .results import GLMMResult, build_glmm_result
 
-__all__ = ["BootstrapLRTResult", "pb_lrt", "pb_modcomp", "pb_lrt_terms", "simulate_null"]
+__all__ = [
+    "BootstrapLRTResult",
+    "pb_lrt",
+    "pb_modcomp",
+    "pb_lrt_terms",
+    "simulate_null",
+    "wald_t_given_theta",
+]
 
 #: Replicates per joblib task: large enough that the task overhead is small, small enough that
 #: two workers share the load evenly at B = 1,000.
@@ -83,6 +90,8 @@ MODE_TOL = 1e-9
 TIE_TOL = 1e-5
 #: Below this SD of the institution intercepts a refit is handed to the boundary refit.
 THETA_MIN = 1e-3
+#: |t*| within this of |t| counts as ">=" in the bootstrap-t (ties to the conservative side).
+TIE_TOL_T = 1e-6
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,15 @@ class BootstrapLRTResult:
         The restricted terms (the columns of the big model that the small one lacks).
     time_s : float
         Wall time of the replicates.
+    term_pvalues : pandas.Series or None
+        With ``term_t=True`` (:func:`pb_lrt`): the parametric bootstrap-t p-value of every
+        restricted term, from the same replicates (see :attr:`term_test`); else None.
+    term_statistics : pandas.Series or None
+        The observed Wald t of each restricted term, ``estimate / SE`` with the SE given
+        theta (:func:`wald_t_given_theta`).
+    term_null_distribution : ndarray (n_used, k) or None
+        The replicates' ``t*`` (columns in the order of :attr:`terms`; NaN where the SE could
+        not be computed).
     """
 
     statistic: float
@@ -136,6 +154,9 @@ class BootstrapLRTResult:
     terms: tuple[str, ...] = ()
     time_s: float = float("nan")
     extra: dict[str, object] = field(default_factory=dict)
+    term_pvalues: pd.Series | None = None
+    term_statistics: pd.Series | None = None
+    term_null_distribution: np.ndarray | None = None
 
     @property
     def test(self) -> str:
@@ -144,6 +165,14 @@ class BootstrapLRTResult:
         of the penalised deviances, calibrated by the same bootstrap)."""
         pen = ", penalised likelihood" if self.extra.get("penalized") else ""
         return f"parametric bootstrap LRT ({self.nsim:,}{pen})"
+
+    @property
+    def term_test(self) -> str:
+        """The name of the per-term test in tables: the Wald t of each term referred to its
+        distribution in the replicates simulated under the block null (all restricted terms
+        0), ``parametric bootstrap-t under the block null (<B>)``."""
+        pen = ", penalised likelihood" if self.extra.get("penalized") else ""
+        return f"parametric bootstrap-t under the block null ({self.nsim:,}{pen})"
 
     @property
     def mc_se(self) -> float:
@@ -453,6 +482,136 @@ def _run(
     return np.concatenate(parts)
 
 
+# --- per-term bootstrap-t on the block's replicates ------------------------------------------
+def wald_t_given_theta(
+    design: GLMMDesign,
+    x: np.ndarray,
+    cols: Sequence[int],
+    y: np.ndarray | None = None,
+    prior_sd: np.ndarray | None = None,
+) -> np.ndarray:
+    """Wald t of the fixed effects ``cols`` at ``x = (theta, beta)``, the SE given theta.
+
+    The covariance of beta is lme4's ``vcov(fit, use.hessian = FALSE)``: the inverse of the
+    Schur complement ``X'WX - X'WZ (Z'WZ + I)^-1 Z'WX`` (``Z`` the group indicators times
+    theta, ``W = mu (1 - mu)`` at the conditional modes of the institution intercepts), i.e.
+    the curvature in beta of the penalised log-likelihood with theta held fixed. It needs the
+    conditional modes only (no refit, no Hessian over theta), so it is cheap for every
+    bootstrap replicate. With ``prior_sd`` (a penalised fit) the prior's curvature
+    ``1 / sd^2`` is added.
+
+    Parameters
+    ----------
+    design : GLMMDesign
+    x : ndarray
+        ``(theta, beta)``.
+    cols : sequence of int
+        Indices of the fixed effects (in ``design.x_names``).
+    y : ndarray, optional
+        The response (default ``design.y``), e.g. a simulated one.
+    prior_sd : ndarray, optional
+
+    Returns
+    -------
+    ndarray (len(cols),)
+        NaN where the covariance cannot be computed (singular curvature).
+    """
+    x = np.asarray(x, dtype=float)
+    cols = np.asarray(cols, dtype=int)
+    if y is not None:
+        design = replace(design, y=np.asarray(y, dtype=float))
+    sigma, beta = float(x[0]), x[1:]
+    X, g, G = design.X, design.groups, design.n_groups
+    u, H = conditional_modes(design, x)
+    mu = expit(X @ beta + sigma * u[g])
+    v = mu * (1.0 - mu)
+    vX = v[:, None] * X
+    bm = sigma * np.column_stack(
+        [np.bincount(g, weights=vX[:, j], minlength=G) for j in range(X.shape[1])]
+    )
+    S = X.T @ vX - bm.T @ (bm / H[:, None])
+    if prior_sd is not None:
+        S = S + np.diag(1.0 / np.asarray(prior_sd, dtype=float) ** 2)
+    try:
+        cov = np.linalg.inv(S)
+    except np.linalg.LinAlgError:
+        return np.full(cols.size, np.nan)
+    var = np.diag(cov)[cols]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, beta[cols] / np.sqrt(np.where(var > 0, var, 1.0)), np.nan)
+
+
+def _chunk_t(
+    small: _Fitted, big: _Fitted, embed: np.ndarray, ys: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_chunk` plus the big model's Wald t of ``cols`` in every replicate.
+
+    The replicate loop is :func:`_chunk`'s (the same refits, so the same LR*; the tests check
+    that the block p-value is unchanged): keep the two in step.
+    """
+    out = np.full(ys.shape[0], np.nan)
+    tt = np.full((ys.shape[0], cols.size), np.nan)
+    for i, y in enumerate(ys):
+        if np.ptp(y) == 0:
+            continue
+        f0, x0, ok0 = _refit(small, y, small.x)
+        if not ok0:
+            continue
+        f1, x1, ok1 = _refit(big, y, embed @ x0)
+        if ok1:
+            out[i] = max(f0 - f1, 0.0)
+            tt[i] = wald_t_given_theta(big.design, x1, cols, y=y, prior_sd=big.prior_sd)
+    return out, tt
+
+
+def _run_t(
+    small: _Fitted,
+    big: _Fitted,
+    embed: np.ndarray,
+    nsim: int,
+    seed: int | np.random.SeedSequence | None,
+    n_jobs: int,
+    cols: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_run` with :func:`_chunk_t`: the same simulated responses, LR* and t*."""
+    rng = np.random.default_rng(seed)
+    ys = simulate_null(small.design, small.x, nsim, rng)
+    chunks = [ys[i : i + CHUNK] for i in range(0, nsim, CHUNK)]
+    if n_jobs == 1 or len(chunks) == 1:
+        parts = [_chunk_t(small, big, embed, c, cols) for c in chunks]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_chunk_t)(small, big, embed, c, cols) for c in chunks
+        )
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _term_pvalues(
+    res: BootstrapLRTResult, t_obs: np.ndarray, t_ref: np.ndarray, keep: np.ndarray
+) -> None:
+    """Attach the bootstrap-t p-values ``(1 + #{|t*| >= |t|}) / (1 + n)`` to ``res``.
+
+    ``keep`` marks the replicates the block test used (finite LR*); per term ``n`` counts
+    those with a finite ``t*``. No p-value (NaN) where fewer than half of ``nsim`` are left,
+    as for the block.
+    """
+    ref = t_ref[keep]
+    names = list(res.terms)
+    ps = []
+    for j in range(len(names)):
+        tj = ref[:, j][np.isfinite(ref[:, j])]
+        if tj.size < max(1, res.nsim // 2) or not np.isfinite(t_obs[j]):
+            ps.append(np.nan)
+            continue
+        n_ext = int(np.sum(np.abs(tj) >= abs(t_obs[j]) - TIE_TOL_T))
+        ps.append((1 + n_ext) / (1 + tj.size))
+    res.term_pvalues = pd.Series(ps, index=names, name="p_value", dtype=float)
+    res.term_statistics = pd.Series(t_obs, index=names, name="t", dtype=float)
+    res.term_null_distribution = ref
+
+
 def _as_fitted(res: GLMMResult, design: GLMMDesign) -> _Fitted:
     return _Fitted(
         design=design,
@@ -552,6 +711,7 @@ def _core(
     seed: int | np.random.SeedSequence | None,
     n_jobs: int,
     terms: Sequence[str] | None = None,
+    term_t: bool = False,
 ) -> BootstrapLRTResult:
     t0 = time.perf_counter()
     names_b = list(d_big.x_names)
@@ -585,10 +745,17 @@ def _core(
     embed[1:, 1:] = np.where(np.abs(coef) < 1e-12, 0.0, coef)
     fs, fb = _as_fitted(small, d_small), _as_fitted(big, d_big)
     lr = max(float(small.optim_info["fun"]) - float(big.optim_info["fun"]), 0.0)
-    ref = _run(fs, fb, embed, nsim, seed, n_jobs)
     terms = terms or [n for n in names_b if n not in d_small.x_names]
+    if term_t:
+        cols = np.array([names_b.index(n) for n in terms])
+        ref, t_ref = _run_t(fs, fb, embed, nsim, seed, n_jobs, cols)
+    else:
+        ref = _run(fs, fb, embed, nsim, seed, n_jobs)
     res = _finish(lr, ref, len(names_b) - len(d_small.x_names), nsim, seed, terms, t0)
     res.extra["penalized"] = penalized
+    if term_t:
+        t_obs = wald_t_given_theta(d_big, fb.x, cols, prior_sd=fb.prior_sd)
+        _term_pvalues(res, t_obs, t_ref, np.isfinite(ref))
     return res
 
 
@@ -665,11 +832,19 @@ def pb_lrt(
     seed: int | np.random.SeedSequence | None = 0,
     n_jobs: int = 1,
     design: GLMMDesign | None = None,
+    term_t: bool = False,
 ) -> BootstrapLRTResult:
     """Parametric-bootstrap LRT that the fixed effects ``drop`` of ``big`` are all zero.
 
     The small model is ``big`` without the columns ``drop`` (fitted here, started from
     ``big``'s estimates), as ``PBmodcomp`` with a restriction matrix.
+
+    With ``term_t=True`` the same replicates also test every term of ``drop`` on its own, by
+    a parametric bootstrap-t: under the block null all of ``drop`` are 0, so each replicate's
+    refitted big model gives a draw ``t*`` of every term's Wald t under its null (the SE given
+    theta, :func:`wald_t_given_theta`, for ``t*`` and the observed ``t`` alike), and a term's
+    p-value is ``(1 + #{|t*| >= |t|}) / (1 + n)`` (:attr:`BootstrapLRTResult.term_pvalues`).
+    No refit beyond the block's.
 
     Parameters
     ----------
@@ -683,6 +858,9 @@ def pb_lrt(
         As :func:`pb_modcomp`.
     design : GLMMDesign, optional
         ``big``'s design when the caller has it (skips rebuilding it from ``data``).
+    term_t : bool
+        Also compute the per-term bootstrap-t p-values (``term_pvalues``, ``term_statistics``,
+        ``term_null_distribution``; the block test is unchanged).
 
     Returns
     -------
@@ -701,7 +879,7 @@ def pb_lrt(
         )
     d_big = design if design is not None else _design_of(big, data, "big")
     small, d_small = _fit_without(big, d_big, drop)
-    return _core(small, big, d_small, d_big, int(nsim), seed, int(n_jobs), drop)
+    return _core(small, big, d_small, d_big, int(nsim), seed, int(n_jobs), drop, term_t)
 
 
 def pb_lrt_terms(

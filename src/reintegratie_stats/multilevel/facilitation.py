@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..schema import load_codebook
 from ..statistics.complete_cases import exclusion_reasons
-from .bootstrap import pb_lrt, pb_lrt_terms
+from .bootstrap import BootstrapLRTResult, pb_lrt, pb_lrt_terms
 from .compare import lrt
 from .design import glmm_design
 from .glmer import glmer
@@ -64,7 +64,9 @@ _FIT_ERRORS = (ArithmeticError, np.linalg.LinAlgError, RuntimeError, ValueError)
 
 #: Tests of the institution-level terms (see ``docs/multilevel.md``, "Which test for
 #: institution-level terms"): per term and for the block of them (the ladder's last step).
-TermTest = Literal["wald-t", "bootstrap", "wald-z", "gatekept"]
+TermTest = Literal["wald-t", "bootstrap", "bootstrap-t", "wald-z", "gatekept"]
+#: Every :data:`TermTest`, in the order the error message lists them.
+TERM_TESTS: tuple[str, ...] = ("wald-t", "bootstrap", "bootstrap-t", "wald-z", "gatekept")
 BlockTest = Literal["bootstrap", "chi2"]
 #: Defaults chosen by the calibration on 200 twins (``benchmarks/bench_calibration.py``).
 DEFAULT_TERM_TEST: TermTest = "bootstrap"
@@ -316,11 +318,25 @@ def _wald_label(df: float) -> str:
     return "Wald z" if not np.isfinite(df) else f"Wald t, between-within df ({df:.0f})"
 
 
+def _put_term_pvalues(e: pd.DataFrame, r: BootstrapLRTResult) -> None:
+    """Write the bootstrap-t p-values of ``r`` (``pb_lrt(..., term_t=True)``) into the
+    estimates ``e`` (``p_value`` and ``test`` of the restricted terms)."""
+    assert r.term_pvalues is not None
+    hit = e["term"].isin(r.term_pvalues.index).to_numpy()
+    p = r.term_pvalues.loc[e.loc[hit, "term"]].to_numpy(dtype=float)
+    e.loc[hit, "p_value"] = p
+    e.loc[hit, "test"] = [
+        r.term_test
+        if np.isfinite(v)
+        else f"{r.term_test}: not available, too few of {r.nsim} refits usable (separation)"
+        for v in p
+    ]
+
+
 def _check_tests(term_test: str, block_test: str, nsim: int) -> None:
-    if term_test not in ("wald-t", "bootstrap", "wald-z", "gatekept"):
-        raise ValueError(
-            f"term_test must be 'wald-t', 'bootstrap', 'wald-z' or 'gatekept', got {term_test!r}"
-        )
+    if term_test not in TERM_TESTS:
+        names = ", ".join(f"'{t}'" for t in TERM_TESTS[:-1]) + f" or '{TERM_TESTS[-1]}'"
+        raise ValueError(f"term_test must be {names}, got {term_test!r}")
     if block_test not in ("bootstrap", "chi2"):
         raise ValueError(f"block_test must be 'bootstrap' or 'chi2', got {block_test!r}")
     if not isinstance(nsim, int | np.integer) or nsim < 1:
@@ -382,7 +398,7 @@ def _fit_ladder(
         added = set() if prev is None else set(m.params.index) - set(prev.params.index)
         block_step = t is not None and bool(inst_cols) and added == set(inst_cols)
         want_block = block_step and block_test == "bootstrap"
-        if native and inst_cols and (want_block or term_test == "bootstrap"):
+        if native and inst_cols and (want_block or term_test in ("bootstrap", "bootstrap-t")):
             design = glmm_design(formula, d)
             if term_test == "bootstrap":
                 pb = pb_lrt_terms(m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design)
@@ -401,12 +417,17 @@ def _fit_ladder(
                 blk = pb[pb["term"] == "block"].iloc[0]
                 block_p, block_label = float(blk["p_value"]), str(blk["test"])
             else:
-                r = pb_lrt(m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design)
+                boot_t = term_test == "bootstrap-t"
+                r = pb_lrt(
+                    m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design, term_t=boot_t
+                )
                 block_p, block_label = r.pvalue, r.test
                 if np.isnan(r.pvalue):
                     block_label += (
                         f": not available, {r.n_failed} of {r.nsim} refits failed (separation)"
                     )
+                if boot_t:
+                    _put_term_pvalues(e, r)
             if want_block and t is not None:
                 t.loc[0, "p_value"] = block_p
                 lrt_test = block_label
@@ -510,14 +531,20 @@ def facilitation_models(
         Institution scores; default ``cb.facilitation_scores``.
     nagq, backend
         Passed to :func:`glmer`.
-    term_test : {"bootstrap", "gatekept", "wald-t", "wald-z"}
+    term_test : {"bootstrap", "bootstrap-t", "gatekept", "wald-t", "wald-z"}
         Test of each institution score: the parametric-bootstrap LRT of dropping the score
-        (default: within 3.5%-6.5% on 200 twins, see ``benchmarks/README.md``);
-        ``"gatekept"``, the Wald t gated by the block test, ``p = max(p_block, p_Wald t)``
-        (closed testing: valid whenever the block test is, at the cost of the block test
-        alone; the report's choice); Wald t on between-within df, or lme4's Wald z (both
-        anti-conservative with 26 institutions; kept for comparison). ``ci_low``/``ci_high``
-        are Wald t (between-within df) intervals whatever the test.
+        (default: within 3.5%-6.5% on 200 twins, see ``benchmarks/README.md``; five
+        bootstraps more per outcome); ``"bootstrap-t"``, the parametric bootstrap-t on the
+        block bootstrap's replicates (simulated under the individual model, where every
+        institution term is 0): each score's Wald t, with the SE given theta, against its
+        ``t*`` in the replicates, ``p = (1 + #{|t*| >= |t|}) / (1 + B)``, at the cost of the
+        block bootstrap alone (the report's choice; the ``test`` column says
+        ``"parametric bootstrap-t under the block null (B)"``); ``"gatekept"``, the Wald t
+        gated by the block test, ``p = max(p_block, p_Wald t)`` (closed testing: valid
+        whenever the block test is, but conservative, about 2% on the twins); Wald t on
+        between-within df, or lme4's Wald z (both anti-conservative with 26 institutions;
+        kept for comparison). ``ci_low``/``ci_high`` are Wald t (between-within df)
+        intervals whatever the test.
     block_test : {"bootstrap", "chi2"}
         Test of the block of scores (institutional vs individual model): the parametric
         bootstrap LRT (default) or the chi-square LRT (anti-conservative with 26 institutions).
