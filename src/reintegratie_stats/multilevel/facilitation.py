@@ -240,8 +240,10 @@ class ModelSet:
     estimates : pandas.DataFrame
         One row per (outcome, model, term): the :func:`ModelResults.to_frame` columns (with
         ``df``), ``test`` (the test behind ``p_value``, e.g. ``"Wald t, between-within df
-        (20)"`` or ``"parametric bootstrap LRT (1,000)"``) plus ``odds_ratio``, ``or_low``,
-        ``or_high`` (Wald intervals on the same reference distribution as ``ci_low``/``ci_high``).
+        (20)"``, ``"parametric bootstrap LRT (1,000)"`` or ``"parametric bootstrap-t under the
+        block null (199)"``; with the bootstrap-t, ``statistic`` stays the Wald statistic of
+        the Hessian SE, the p-value refers the t with the SE given theta) plus
+        ``odds_ratio``, ``or_low``, ``or_high`` (Wald intervals on the same reference distribution as ``ci_low``/``ci_high``).
         Its ``flag`` column names separated or penalised terms (:meth:`GLMMResult.term_flags`).
     models : dict
         ``(outcome, model) -> GLMMResult``.
