@@ -309,6 +309,7 @@ def markdown(res: dict) -> str:
             f"{'**' if ok else ''} ({int(nul['n_tests'])}) | {nul['se_twin_clustered']:.1%} | "
             f"{nul['twins_with_a_false_positive']:.0%} | {power} |"
         )
+    notes: list[str] = []  # the footnotes of the separate runs, after the table
     if GATEKEPT_OUT.exists():
         gk = json.loads(GATEKEPT_OUT.read_text())
         gr = pd.DataFrame(gk["summary"]["rates"])
@@ -324,7 +325,7 @@ def markdown(res: dict) -> str:
                 f"{nul['twins_with_a_false_positive']:.0%} | {power} |"
             )
         m = gk["meta"]
-        lines += [
+        notes += [
             "",
             f"† Gatekept (closed testing), p = max(p block, p Wald t): a separate run "
             f"(`--gatekept-only`, {m['n_twins']} twins, seeds {m['seeds']}, block B = "
@@ -356,7 +357,7 @@ def markdown(res: dict) -> str:
                 f"{nul['twins_with_a_false_positive']:.0%} | {power} |"
             )
         m = bt["meta"]
-        lines += [
+        notes += [
             "",
             f'‡ Parametric bootstrap-t on the block\'s replicates (`term_test="bootstrap-t"`, '
             f"`pb_lrt(..., term_t=True)`): a separate run (`--bootstrap-t`, {m['n_twins']} twins, "
@@ -369,6 +370,7 @@ def markdown(res: dict) -> str:
             "theta) at once; p = (1 + #{|t*| >= |t|}) / (B + 1). Same cost as the block "
             "bootstrap alone. The report's per-score test.",
         ]
+    lines += notes
     extra = ROOT / "benchmarks" / "results" / "calibration_block99.json"
     if extra.exists() and res["meta"].get("nsim_warp"):
         r99 = pd.DataFrame(json.loads(extra.read_text())["summary"]["rates"])

@@ -5,10 +5,11 @@ The full benchmark (200 twins) is ``benchmarks/bench_calibration.py``. Here: 20 
 volunteers), 5 institution scores each: 300 true null hypotheses. The test the report
 publishes (``term_test="bootstrap-t"``: each score's Wald t against its distribution in the
 block bootstrap's replicates, B = 19 here: exact level 0.05 since 0.05 (19 + 1) = 1) must reject
-between 3% and 8% of them. Both bounds have teeth on the same fits: the Wald z test of main and
-the Wald t on between-within df reject more than 8% (issue 12 measured 11.8% on 60 twins; the
-benchmark 9.1% of 3,000 for the Wald t), and the previous report test, the Wald t gatekept by the
-block (p = max(p_block, p_Wald t)), rejects less than 3% (the benchmark: 1.9-2.4% of 3,000).
+at least 3.5% (the floor of the target band) and at most 8% of them; on these seeds it rejects
+6.3% (19 of 300). Both bounds have teeth on the same fits: the Wald z test of main and the Wald
+t on between-within df reject 11.0% and 9.7% (issue 12 measured 11.8% for z on 60 twins), and
+the previous report test, the Wald t gatekept by the block (p = max(p_block, p_Wald t)),
+rejects 3.0% (9 of 300; the benchmark: 1.9-2.4% of 3,000).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from reintegratie_stats.schema import load_codebook
 
 SEEDS = range(100, 120)
 NULL_TYPES = ["municipality", "care", "volunteer"]
-LOWER, UPPER = 0.03, 0.08
+LOWER, UPPER = 0.035, 0.08
 
 
 @pytest.mark.slow

@@ -133,6 +133,44 @@ def test_gatekept_term_test(tables):
         facilitation_models(tables["prisoners"], tables["professionals"], term_test="gate")
 
 
+def test_bootstrap_t_term_test(tables):
+    """term_test="bootstrap-t": each institution score's p comes from the block bootstrap's
+    replicates (the block test is the gatekept run's, replicate for replicate), on the grid
+    1/(B + 1); the planted effect is beyond every replicate; controls keep their Wald t."""
+    kw = {"types": ["probation", "care"], "nsim": 19}
+    res = facilitation_models(
+        tables["prisoners"], tables["professionals"], term_test="bootstrap-t", **kw
+    )
+    gk = facilitation_models(
+        tables["prisoners"], tables["professionals"], term_test="gatekept", **kw
+    )
+    scores = list(load_codebook().facilitation_scores)
+    pd.testing.assert_frame_equal(res.table, gk.table)  # same block test, same replicates
+    e = res.estimates
+    inst = e[e["model"] == "institutional"]
+    sc = inst[inst["term"].isin(scores)]
+    assert len(sc) == 10
+    assert (sc["test"] == "parametric bootstrap-t under the block null (19)").all()
+    p = sc["p_value"].to_numpy(dtype=float)
+    assert np.all((p > 0) & (p <= 1))
+    np.testing.assert_allclose(p * 20, np.round(p * 20), atol=1e-9)
+    info = sc[(sc["outcome"] == "contact_probation") & (sc["term"] == "rating_information")]
+    assert info["p_value"].iloc[0] == pytest.approx(1 / 20)  # the planted effect
+    # the Wald columns are those of the gatekept run; only p_value and test differ
+    g = gk.estimates
+    pd.testing.assert_frame_equal(
+        e.drop(columns=["p_value", "test"]), g.drop(columns=["p_value", "test"])
+    )
+    ctrl = inst[~inst["term"].isin(scores)]
+    pd.testing.assert_series_equal(ctrl["p_value"], g.loc[ctrl.index, "p_value"], check_names=False)
+    again = facilitation_models(
+        tables["prisoners"], tables["professionals"], term_test="bootstrap-t", **kw
+    )
+    pd.testing.assert_frame_equal(res.estimates, again.estimates)  # seed-deterministic
+    with pytest.raises(ValueError, match="'bootstrap-t'"):
+        facilitation_models(tables["prisoners"], tables["professionals"], term_test="boot-t")
+
+
 def test_family_extension(tables):
     fo = family_outcomes(tables["prisoners"])
     assert fo["any_video_calls"].isin([0, 1]).all()
