@@ -45,9 +45,11 @@ def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("twin")
     synth.write_twin(data, folder, fmt="csv")
     # the accounting does not depend on the test of the institution terms: the chi-square LRT
-    # keeps the multilevel steps to seconds (the report's bootstrap is tested elsewhere)
+    # and the Wald t keep the multilevel steps to seconds (the report's bootstrap, whose
+    # replicates also give the per-term bootstrap-t, is tested elsewhere)
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(sections._ML_TESTS, "block_test", "chi2")
+        mp.setitem(sections._ML_TESTS, "term_test", "wald-t")
         out = tmp_path_factory.mktemp("out") / "r"
         run = build_report(folder, out=out, threshold=1, steps=STEPS, console=None)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
