@@ -470,3 +470,27 @@ def test_wald_t_given_theta_matches_the_hessian_free_covariance(cbpp):
     cols = list(range(len(design.x_names)))
     got = B.wald_t_given_theta(design, x, cols)
     np.testing.assert_allclose(got, _direct_t(design, x[1:], x[0], design.y, cols), rtol=1e-6)
+
+
+def test_bootstrap_t_at_the_boundary_is_the_logistic_regressions_wald_z(near_zero):
+    """A replicate refitted at theta = 0 (about half of them here) is a logistic regression:
+    its t given theta is statsmodels' Logit Wald z. The p-values stay probabilities."""
+    sm = pytest.importorskip("statsmodels.api")
+    d, big = near_zero
+    r = B.pb_lrt(big, d, ["z"], nsim=19, seed=6, term_t=True)
+    assert 0 < r.term_pvalues["z"] <= 1 and r.n_used == 19
+    design = glmm_design(big.formula, d)
+    small, d_small = B._fit_without(big, design, ["z"])
+    fb = B._as_fitted(big, design)
+    ys = B.simulate_null(d_small, small.optim_info["x"], 19, np.random.default_rng(6))
+    n_zero = 0
+    for i, y in enumerate(ys):
+        y = y.astype(float)
+        x = B._refit(fb, y, fb.x)[1]  # the big model's refit (start aside, the same optimum)
+        if x[0] != 0.0:
+            continue
+        n_zero += 1
+        z = sm.Logit(y, design.X).fit(disp=0, tol=1e-12).tvalues[2]
+        assert B.wald_t_given_theta(design, x, [2], y=y)[0] == pytest.approx(z, rel=1e-5)
+        assert r.term_null_distribution[i, 0] == pytest.approx(z, rel=1e-4)
+    assert n_zero >= 3
