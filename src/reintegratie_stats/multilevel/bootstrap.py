@@ -492,7 +492,8 @@ def wald_t_given_theta(
 ) -> np.ndarray:
     """Wald t of the fixed effects ``cols`` at ``x = (theta, beta)``, the SE given theta.
 
-    The covariance of beta is lme4's ``vcov(fit, use.hessian = FALSE)``: the inverse of the
+    The covariance of beta has the form of lme4's ``vcov(fit, use.hessian = FALSE)`` (not
+    compared with R here): the inverse of the
     Schur complement ``X'WX - X'WZ (Z'WZ + I)^-1 Z'WX`` (``Z`` the group indicators times
     theta, ``W = mu (1 - mu)`` at the conditional modes of the institution intercepts), i.e.
     the curvature in beta of the penalised log-likelihood with theta held fixed. It needs the
