@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from reintegratie_stats.disclosure import protect
+from reintegratie_stats.labels import value_label
 from reintegratie_stats.publication.tables import PubTable
 from reintegratie_stats.reporting.html_report import (
     CSP,
@@ -205,5 +206,8 @@ def test_the_page_shows_each_step_its_tables_and_failures(page_parts):
     assert "".join(p.failed).strip() == "Deze stap is mislukt: ValueError: no <data> here"
     assert run_table[0] == ["step", "status", "wall_time_s", "rows_used", "rows_excluded", "reason"]
     runs = [r for r in run_table[1] if r]
-    assert [(r[0], r[1], r[3]) for r in runs] == [("demo", "ok", "258"), ("broken", "failed", "")]
+    # the run table speaks the report's language: step titles and statuses in Dutch
+    ok, failed = (str(value_label("status", s, "nl")) for s in ("ok", "failed"))
+    assert ok != "ok" and failed != "failed"
+    assert [(r[0], r[1], r[3]) for r in runs] == [("Demo nl", ok, "258"), ("Kapot", failed, "")]
     assert re.fullmatch(r"\d+\.\d\d", runs[0][2])
