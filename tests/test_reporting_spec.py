@@ -254,3 +254,23 @@ def test_ladder_reading_signs_only_terms_significant_after_holm():
 
     assert "(+)" not in named([0.03, 0.04])
     assert "(+)" in named([0.01, 0.04])
+
+
+def test_ladder_reading_without_a_significant_block_drops_the_sign_clause():
+    from types import SimpleNamespace
+
+    from reintegratie_stats.reporting.sections import _ladder
+
+    table_ = pd.DataFrame(
+        {"outcome": "contact_care", "model": ["null", "institutional"], "icc": [0.1, None],
+         "n_groups": 26, "penalized": False, "lrt_p_value": [None, 0.4],
+         "lrt_test": [None, "parametric bootstrap LRT (199)"]}
+    )  # fmt: skip
+    est = pd.DataFrame({"outcome": "contact_care", "model": "institutional",
+                        "term": ["rating_reception"], "estimate": [0.1], "p_value": [0.4]})  # fmt: skip
+    ms = SimpleNamespace(table=table_, estimates=est)
+    for lang, words in (("en", "not significantly related"), ("nl", "met geen van de uitkomsten")):
+        _, text = _ladder(
+            ms, ["rating_reception"], "institution_scores", ReportContext(inputs=None, lang=lang)
+        )
+        assert words in text and "Holm" not in text

@@ -529,10 +529,10 @@ def _ladder(ms: Any, terms: list[str], what_key: str, ctx: ReportContext) -> tup
         )
     n_groups = table_["n_groups"].max() if "n_groups" in table_ and len(table_) else np.nan
     terms_txt = ctx.text(
-        "ladder_terms",
+        "ladder_terms" if names else "ladder_terms_none",
         what=ctx.text(what_key),
         test=test,
-        outcomes=names or ctx.text("none_of_the_outcomes"),
+        outcomes=names,
     )
     if blocks:
         terms_txt += " " + ctx.text(
