@@ -472,6 +472,21 @@ def test_wald_t_given_theta_matches_the_hessian_free_covariance(cbpp):
     np.testing.assert_allclose(got, _direct_t(design, x[1:], x[0], design.y, cols), rtol=1e-6)
 
 
+def test_wald_t_given_theta_matches_lme4_vcov_without_hessian():
+    """The SE given theta is lme4's ``vcov(fit, use.hessian = FALSE)`` on cbpp (Laplace), at
+    glmer's own (theta, beta) (tests/reference/glmm_vcov_given_theta.R). Against RX after a
+    tight PIRLS (tolPwrss 1e-12) it agrees to ~1e-9; lme4's default fit takes RX from the weights
+    before its last PIRLS update, ~3e-5 off; the Hessian-based SE is ~1.6e-2 off."""
+    ref = json.loads((REF / "glmm_vcov_given_theta.json").read_text())
+    design = glmm_design("y ~ C(period) + (1 | herd)", cbpp01())
+    assert len(design.x_names) == len(ref["names"]) == 4
+    beta = np.asarray(ref["beta"])
+    se = beta / B.wald_t_given_theta(design, np.r_[ref["theta"], beta], [0, 1, 2, 3])
+    np.testing.assert_allclose(se, ref["se_tight"], rtol=1e-7)
+    np.testing.assert_allclose(se, ref["se_use_hessian_false"], rtol=1e-4)
+    assert np.max(np.abs(se / np.asarray(ref["se_use_hessian_true"]) - 1)) > 1e-3
+
+
 def test_bootstrap_t_at_the_boundary_is_the_logistic_regressions_wald_z(near_zero):
     """A replicate refitted at theta = 0 (about half of them here) is a logistic regression:
     its t given theta is statsmodels' Logit Wald z. The p-values stay probabilities."""
