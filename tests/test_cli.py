@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -144,6 +145,73 @@ def test_help_is_dutch_under_lang_nl():
         )
         assert res.returncode == 0, res.stderr
         assert want in " ".join(res.stdout.split()), res.stdout
+
+
+def test_help_texts_have_the_same_keys_in_every_language():
+    """``help.<lang>`` of cli_messages.yaml: the same keys in every language of the codebook,
+    each command and parameter of the command finds its own text there (none falls back to
+    another language), and no key is left that no parameter uses."""
+    from reintegratie_stats.cli import command
+    from reintegratie_stats.labels import LANGS, cli_messages
+
+    helps = cli_messages()["help"]
+    assert set(helps) == set(LANGS)
+    group = command("en")
+    for lang in LANGS:
+        commands, options = helps[lang]["commands"], helps[lang]["options"]
+        assert set(commands) == set(helps["en"]["commands"]), lang
+        assert set(options) == set(helps["en"]["options"]), lang
+        used: set[str] = set()
+        for name, cmd in [("root", group), *group.commands.items()]:
+            assert commands.get(name), (lang, name)
+            used.add(name)
+            for param in cmd.params:
+                if param.name == "help":
+                    continue
+                key = f"{name}.{param.name}" if f"{name}.{param.name}" in options else param.name
+                assert options.get(key), (lang, name, param.name)
+                used.add(key)
+        assert used == set(commands) | set(options), (lang, (set(commands) | set(options)) - used)
+
+
+def test_cli_source_has_no_help_literal():
+    """cli.py holds no ``--help`` text: every ``help=`` reads help.en of cli_messages.yaml,
+    and every command gets ``help=`` so that click never shows the developers' docstring."""
+    import ast
+
+    import typer
+
+    from reintegratie_stats import cli
+    from reintegratie_stats.labels import cli_messages
+
+    tree = ast.parse(Path(cli.__file__).read_text(encoding="utf-8"))
+    helps = [k.value for k in ast.walk(tree) if isinstance(k, ast.keyword) and k.arg == "help"]
+    readers = {"_option_help", "_command_help"}
+    for value in helps:
+        assert isinstance(value, ast.Call) and getattr(value.func, "id", None) in readers, (
+            f"line {value.lineno}: help={ast.unparse(value)}"
+        )
+    en = cli_messages()["help"]["en"]
+    read = [(value.func.id, ast.literal_eval(value.args[0])) for value in helps]
+    assert sorted(k for f, k in read if f == "_command_help") == sorted(en["commands"])
+    assert sorted(k for f, k in read if f == "_option_help") == sorted(en["options"])
+    group = typer.main.get_command(cli.app)
+    decorated = [
+        f
+        for f in tree.body
+        if isinstance(f, ast.FunctionDef)
+        and any(
+            isinstance(d, ast.Call) and getattr(d.func, "attr", None) == "command"
+            for d in f.decorator_list
+        )
+    ]
+    assert {f.name for f in decorated} == set(group.commands)
+    for f in decorated:
+        (deco,) = [d for d in f.decorator_list if isinstance(d, ast.Call)]
+        assert any(k.arg == "help" for k in deco.keywords), f.name
+        assert ast.get_docstring(f), f"{f.name}: keep the docstring for developers"
+    for name, cmd in [("root", group), *group.commands.items()]:
+        assert cmd.help == en["commands"][name], name  # the YAML, not the docstring
 
 
 def test_console_script_prints_no_traceback(tmp_path):

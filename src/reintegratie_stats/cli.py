@@ -3,6 +3,9 @@
 Exit codes are part of the interface: 0 success (valid data), 1 invalid data or a failed step,
 2 unusable input (missing file, unknown format or table, unreadable file). Bad data never gives
 a Python traceback.
+
+Every ``--help`` text, in each language, is in ``data_schema/cli_messages.yaml``
+(``help.<lang>``); the docstrings below are for developers.
 """
 
 from __future__ import annotations
@@ -15,18 +18,34 @@ from typing import Annotated
 import typer
 
 from .io import FORMATS, UnusableInputError, load_mapping, read_table
-from .labels import cli_text, translate
+from .labels import check_lang, cli_messages, cli_text, translate
 from .reporting.inputs import DEFAULT_SEED
 from .schema import TABLES
 
 __all__ = ["app", "command", "main"]
 
+
+def _help_texts(lang: str) -> dict[str, dict[str, str]]:
+    """``help.<lang>`` of ``data_schema/cli_messages.yaml``: ``commands`` (descriptions) and
+    ``options`` (help per ``<command>.<parameter>``, or per ``<parameter>`` when shared)."""
+    check_lang(lang)
+    return cli_messages()["help"][lang]
+
+
+def _command_help(name: str) -> str:
+    """The English description of command ``name`` (``root``: the command itself)."""
+    return _help_texts("en")["commands"][name]
+
+
+def _option_help(key: str) -> str:
+    """The English help of option or argument ``key`` (``<command>.<parameter>`` or a shared
+    ``<parameter>``)."""
+    return _help_texts("en")["options"][key]
+
+
 app = typer.Typer(
     name="reintegratie-stats",
-    help=(
-        "Statistical models for Dutch prison-climate survey data (PCQ / DPVS): validate data "
-        "against the codebook, generate the synthetic twin, run the thesis analyses."
-    ),
+    help=_command_help("root"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -47,7 +66,7 @@ def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            "--version", callback=_version, is_eager=True, help=_option_help("root.version")
         ),
     ] = False,
 ) -> None:
@@ -66,21 +85,21 @@ SepOption = Annotated[
     str | None,
     typer.Option(
         "--sep",
-        help="CSV delimiter: ',', ';', 'tab' or '|' (default: detected from the header).",
+        help=_option_help("sep"),
     ),
 ]
 DecimalOption = Annotated[
     str | None,
     typer.Option(
         "--decimal",
-        help="Decimal mark in CSV files: '.' or ',' (default: ',' when numbers are written 3,5).",
+        help=_option_help("decimal"),
     ),
 ]
 EncodingOption = Annotated[
     str | None,
     typer.Option(
         "--encoding",
-        help="Text encoding of CSV, SPSS and Stata files, e.g. cp1252 (default: UTF-8 / the file's own).",
+        help=_option_help("encoding"),
     ),
 ]
 
@@ -90,7 +109,7 @@ LangOption = Annotated[
     typer.Option(
         "--lang",
         envvar="REINTEGRATIE_LANG",
-        help="Language of the messages (and of the report): en or nl.",
+        help=_option_help("lang"),
     ),
 ]
 
@@ -101,32 +120,30 @@ def _fail_unusable(message: str, lang: str = "en") -> typer.Exit:
     return typer.Exit(code=2)
 
 
-@app.command()
+@app.command(help=_command_help("validate"))
 def validate(
-    path: Annotated[
-        Path, typer.Argument(help="Data file: .csv, .parquet, .sav (SPSS) or .dta (Stata).")
-    ],
-    table: Annotated[Table, typer.Option("--table", "-t", help="Which table the file holds.")],
+    path: Annotated[Path, typer.Argument(help=_option_help("validate.path"))],
+    table: Annotated[Table, typer.Option("--table", "-t", help=_option_help("validate.table"))],
     mapping: Annotated[
         Path | None,
         typer.Option(
             "--mapping",
             "-m",
-            help="Mapping YAML from the file's own names and codes to the codebook.",
+            help=_option_help("validate.mapping"),
         ),
     ] = None,
     institutions: Annotated[
         Path | None,
         typer.Option(
             "--institutions",
-            help="Institutions table, to check that every institution_id exists (read with the same mapping).",
+            help=_option_help("validate.institutions"),
         ),
     ] = None,
     show_log: Annotated[
         bool,
         typer.Option(
             "--log/--no-log",
-            help="Also list every conversion made while reading (renames, recodes, missing codes).",
+            help=_option_help("validate.show_log"),
         ),
     ] = True,
     sep: SepOption = None,
@@ -182,42 +199,40 @@ def validate(
 OutFormat = Enum("OutFormat", {f: f for f in dict.fromkeys(FORMATS.values())}, type=str)
 
 
-@app.command()
+@app.command(help=_command_help("synth"))
 def synth(
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Folder to write the three tables and truth.json to."),
+        typer.Option("--out", "-o", help=_option_help("synth.out")),
     ],
     seed: Annotated[
         int,
-        typer.Option(
-            "--seed", help="Random seed; the same seed and version give byte-identical CSV files."
-        ),
+        typer.Option("--seed", help=_option_help("synth.seed")),
     ] = DEFAULT_SEED,
     n_prisoners: Annotated[
         int,
-        typer.Option("--n-prisoners", min=10, help="Number of prisoners (2019 wave: about 4,100)."),
+        typer.Option("--n-prisoners", min=10, help=_option_help("synth.n_prisoners")),
     ] = 4100,
     n_institutions: Annotated[
-        int, typer.Option("--n-institutions", min=2, help="Number of institutions (2019 wave: 26).")
+        int, typer.Option("--n-institutions", min=2, help=_option_help("synth.n_institutions"))
     ] = 26,
     n_professionals: Annotated[
         int,
         typer.Option(
             "--n-professionals",
             min=1,
-            help="Number of external professionals surveyed (2019 wave: about 1,000).",
+            help=_option_help("synth.n_professionals"),
         ),
     ] = 1000,
     fmt: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="File format of the tables.")
+        OutFormat, typer.Option("--format", "-f", help=_option_help("synth.fmt"))
     ] = OutFormat.csv,  # type: ignore[attr-defined]
     mapping: Annotated[
         Path | None,
         typer.Option(
             "--mapping",
             "-m",
-            help="Write the research team's names, codes and labels from this mapping YAML.",
+            help=_option_help("synth.mapping"),
         ),
     ] = None,
     lang: LangOption = Lang.en,
@@ -266,18 +281,14 @@ class Backend(StrEnum):
     lme4 = "lme4"
 
 
-@app.command()
+@app.command(help=_command_help("report"))
 def report(
     data: Annotated[
         Path | None,
         typer.Option(
             "--data",
             "-d",
-            help=(
-                "Folder with a file named prisoners (required), institutions and professionals "
-                "(.csv, .parquet, .sav or .dta; the Dutch names gedetineerden, inrichtingen, "
-                "ketenpartners work too). Without it: the synthetic twin."
-            ),
+            help=_option_help("report.data"),
         ),
     ] = None,
     mapping: Annotated[
@@ -285,7 +296,7 @@ def report(
         typer.Option(
             "--mapping",
             "-m",
-            help="Mapping YAML from the files' own names and codes to the codebook.",
+            help=_option_help("report.mapping"),
         ),
     ] = None,
     out: Annotated[
@@ -293,28 +304,26 @@ def report(
         typer.Option(
             "--out",
             "-o",
-            help="Output folder (default: reports/ plus the data folder's name, reports/synthetic for the twin).",
+            help=_option_help("report.out"),
         ),
     ] = None,
     backend: Annotated[
         Backend,
-        typer.Option("--backend", help="GLMM backend for chapter 4: native (Python) or lme4 (R)."),
+        typer.Option("--backend", help=_option_help("report.backend")),
     ] = Backend.native,
     lang: LangOption = Lang.en,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed of the synthetic twin (recorded in the manifest).")
-    ] = DEFAULT_SEED,
+    seed: Annotated[int, typer.Option("--seed", help=_option_help("report.seed"))] = DEFAULT_SEED,
     threshold: Annotated[
         int | None,
         typer.Option(
             "--threshold",
             min=1,
-            help="Disclosure threshold: counts below it are suppressed (default: codebook, 10).",
+            help=_option_help("report.threshold"),
         ),
     ] = None,
     step: Annotated[
         list[str] | None,
-        typer.Option("--step", help="Run only this step (repeatable); default: every step."),
+        typer.Option("--step", help=_option_help("report.step")),
     ] = None,
     sep: SepOption = None,
     decimal: DecimalOption = None,
@@ -386,22 +395,21 @@ def _floats(text: str, what: str, lang: str = "en") -> list[float]:
         ) from None
 
 
-@app.command()
+@app.command(help=_command_help("power"))
 def power(
     effect: Annotated[
         str,
         typer.Option(
             "--effect",
             "-e",
-            help="Named truth parameter to vary (see --list-effects), e.g. family_room_visit_ratio.",
+            help=_option_help("power.effect"),
         ),
     ] = "family_room_visit_ratio",
     values: Annotated[
         str | None,
         typer.Option(
             "--values",
-            help="Comma-separated effect values on the parameter's natural scale; include the "
-            "null (1 for a ratio, 0 for a slope) for the type-I rate. Default: null and default.",
+            help=_option_help("power.values"),
         ),
     ] = None,
     institutions: Annotated[
@@ -409,47 +417,41 @@ def power(
         typer.Option(
             "--institutions",
             "-j",
-            help="Comma-separated numbers of institutions (more than one: a curve over sizes).",
+            help=_option_help("power.institutions"),
         ),
     ] = "26",
     prisoners: Annotated[
-        int | None, typer.Option("--prisoners", min=10, help="Prisoners in total (default 4,100).")
+        int | None, typer.Option("--prisoners", min=10, help=_option_help("power.prisoners"))
     ] = None,
     per_institution: Annotated[
         int | None,
-        typer.Option(
-            "--per-institution", min=1, help="Prisoners per institution (instead of a total)."
-        ),
+        typer.Option("--per-institution", min=1, help=_option_help("power.per_institution")),
     ] = None,
     share_with_children: Annotated[
         float | None,
-        typer.Option(
-            "--share-with-children", help="Share of prisoners with minor children (twin: .45)."
-        ),
+        typer.Option("--share-with-children", help=_option_help("power.share_with_children")),
     ] = None,
     facility: Annotated[
         list[str] | None,
-        typer.Option(
-            "--facility", help="Facility prevalence NAME=P, e.g. has_family_room=0.8 (repeatable)."
-        ),
+        typer.Option("--facility", help=_option_help("power.facility")),
     ] = None,
     n_sims: Annotated[
-        int, typer.Option("--n-sims", "-n", min=1, help="Simulations per design point.")
+        int, typer.Option("--n-sims", "-n", min=1, help=_option_help("power.n_sims"))
     ] = 1000,
-    alpha: Annotated[float, typer.Option("--alpha", help="Level of the test.")] = 0.05,
-    target: Annotated[float, typer.Option("--target", help="Target power of the MDE.")] = 0.8,
-    seed: Annotated[int, typer.Option("--seed", help="Master seed.")] = 2026,
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes (-1: all cores).")] = 1,
+    alpha: Annotated[float, typer.Option("--alpha", help=_option_help("power.alpha"))] = 0.05,
+    target: Annotated[float, typer.Option("--target", help=_option_help("power.target"))] = 0.8,
+    seed: Annotated[int, typer.Option("--seed", help=_option_help("power.seed"))] = 2026,
+    jobs: Annotated[int, typer.Option("--jobs", help=_option_help("power.jobs"))] = 1,
     cache: Annotated[
         Path | None,
-        typer.Option("--cache", help="Cache folder: finished simulations survive an interruption."),
+        typer.Option("--cache", help=_option_help("power.cache")),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Folder for power.csv, mde.csv, sims.csv and the figure."),
+        typer.Option("--out", "-o", help=_option_help("power.out")),
     ] = None,
     list_effects: Annotated[
-        bool, typer.Option("--list-effects", help="List the named effects and exit.")
+        bool, typer.Option("--list-effects", help=_option_help("power.list_effects"))
     ] = False,
     lang: LangOption = Lang.en,
 ) -> None:
@@ -543,18 +545,14 @@ def _argv_lang(args: list[str] | None = None) -> str:
 def command(lang: str = "en") -> typer.core.TyperGroup:
     """The click command of :data:`app` with its ``--help`` texts in ``lang``.
 
-    English is the text of this module; other languages come from ``help.<lang>`` of
+    Every language, English included, comes from ``help.<lang>`` of
     ``data_schema/cli_messages.yaml`` (``commands``: descriptions; ``options``: help per
-    ``<command>.<parameter>``, else per parameter). A text the file lacks stays English.
+    ``<command>.<parameter>``, else per parameter). A text the file lacks stays the English
+    one that :data:`app` was defined with (a test requires the same keys in each language).
     """
-    from .labels import check_lang, cli_messages
-
-    check_lang(lang)
     group = typer.main.get_command(app)
-    texts = cli_messages().get("help", {}).get(lang)
-    if not texts:
-        return group  # type: ignore[return-value]
-    commands, options = texts.get("commands", {}), texts.get("options", {})
+    texts = _help_texts(lang)
+    commands, options = texts["commands"], texts["options"]
     for name, cmd in [("root", group), *group.commands.items()]:  # type: ignore[attr-defined]
         cmd.help = commands.get(name, cmd.help)
         for param in cmd.params:
