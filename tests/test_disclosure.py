@@ -137,3 +137,29 @@ def test_six_institution_report_publishes_its_model_comparison(six_institutions)
     for col in ("llf", "aic", "variance", "icc"):
         assert pd.to_numeric(t[col], errors="coerce").notna().all(), col
     assert run.manifest["disclosure_audit"]["passed"]
+
+
+def test_relations_do_not_depend_on_the_order_of_the_rows():
+    """Equal group sizes are chained in a canonical order: pandas 2 and 3 list groupby's
+    groups in different orders, and the differently written (equivalent) system made the LP
+    withhold different cells on the two stacks (``family_contact_rates`` vs
+    ``ch5_marginal_effects`` on the small-group twin)."""
+    t = pd.DataFrame(
+        {
+            "regime": ["A", "A", "A", "B", "B", "B"],
+            "type": ["m", "v", "w"] * 2,
+            "n": [50, 48, 45, 30, 30, 29],
+            "n_missing": [0, 2, 5, 0, 0, 1],
+            "n_contact": [20, 11, 9, 12, 3, 8],
+        }
+    )
+    counts = {"ch2_contact_rates_by_regime": ["n", "n_missing", "n_contact"]}
+
+    def relations(df):
+        rel = D._relations({"ch2_contact_rates_by_regime": df}, counts)
+        return [sorted(row.items()) for row in rel.rows]
+
+    forward = relations(t)
+    assert len(forward) >= 4  # A: m = v = w, B: m = v = w
+    assert relations(t.loc[t.index[::-1]]) == forward
+    assert relations(t.loc[[4, 1, 5, 0, 3, 2]]) == forward

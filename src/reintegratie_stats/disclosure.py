@@ -595,6 +595,13 @@ class _Relations:
             self.rows.append(row)
 
 
+def _cell_key(cell: Cell) -> tuple[str, tuple[int, Any], str]:
+    """A sort key of a cell that reads the same on every pandas/numpy version."""
+    t, r, c = cell
+    row = (0, int(r)) if isinstance(r, (int, np.integer)) else (1, str(r))
+    return str(t), row, str(c)
+
+
 def _text_keys(df: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     return [
         c
@@ -662,6 +669,10 @@ def _relations(raw: Mapping[str, pd.DataFrame], counts: Mapping[str, Sequence[st
                 continue
             by_value.setdefault(round(sum(vals), 6), []).append(e)  # type: ignore[arg-type]
         for same in by_value.values():
+            # chain equal group sizes in a canonical order: the order of groupby's groups
+            # differs between pandas 2 and 3, and an equivalent but differently written
+            # system made the LP withhold different cells on the two stacks
+            same = sorted(same, key=lambda e: sorted((_cell_key(c), k) for k, c in e))
             for a, b in zip(same, same[1:], strict=False):
                 rel.add(a + [(-k, c) for k, c in b])
     # breakdowns: the levels of `by` add up to the total table's row
@@ -719,6 +730,7 @@ def _relations(raw: Mapping[str, pd.DataFrame], counts: Mapping[str, Sequence[st
                 [(1.0, (t, r, tr["column"])) for r in d.index if r != tot[0]]
                 + [(-1.0, (t, tot[0], tr["column"]))]
             )
+    rel.rows.sort(key=lambda row: sorted((_cell_key(c), k) for c, k in row.items()))
     return rel
 
 
