@@ -67,6 +67,17 @@ def tables(codebook):
     }
 
 
+@pytest.fixture
+def data_dir(tables, tmp_path):
+    """The ``tables`` fixture written as one CSV per table, as a research team's folder."""
+    from reintegratie_stats.io import write_table
+
+    d = tmp_path / "data"
+    for t, df in tables.items():
+        write_table(df, d / f"{t}.csv", t)
+    return d
+
+
 @pytest.fixture(scope="session")
 def dutch_report(tmp_path_factory) -> Path:
     """One Dutch report (``--lang nl``) of a 500-prisoner twin, built once per session (19
@@ -85,6 +96,24 @@ def dutch_report(tmp_path_factory) -> Path:
         run = build_report(data, out=out, lang="nl", console=None)
     assert run.ok, [(r.name, r.error) for r in run.failed]
     return out
+
+
+@pytest.fixture(scope="module")
+def small_twin_inputs():
+    """The report's inputs for a small twin (600 prisoners, 8 institutions, seed 5), fresh
+    per test module."""
+    from reintegratie_stats.reporting.inputs import Inputs
+    from reintegratie_stats.synth import generate
+
+    d = generate(seed=5, n_prisoners=600, n_institutions=8, n_professionals=80)
+    return Inputs(
+        prisoners=d.prisoners,
+        institutions=d.institutions,
+        professionals=d.professionals,
+        source="synthetic twin seed 5",
+        name="synthetic",
+        seed=5,
+    )
 
 
 @pytest.fixture

@@ -134,4 +134,13 @@ def simulate_tables(
 
 #: For tests about fits, not about the bootstrap (tested in test_multilevel_bootstrap.py): the
 #: chi-square block test and Wald t keep them from running 1,000-replicate bootstraps.
+#: The synthetic-twin model the stage tests fit (a rating and a prisoner covariate).
+SYNTH_FORMULA = "contact_probation ~ age_c + rating_information + (1 | institution_id)"
+
+#: Three groups of five written out by hand, small enough for exact integrals.
+TINY_Y = np.array([1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 1], dtype=float)
+TINY_X = np.array([0.5, -1.2, 0.3, 1.1, -0.4, -0.8, 0.2, 1.5, -1.0, 0.0, 0.9, 0.4, -0.3, -1.4, 0.7])
+TINY_G = np.repeat(["a", "b", "c"], 5)
+TINY = pd.DataFrame({"y": TINY_Y, "x": TINY_X, "g": TINY_G})
+
 FAST_TESTS = {"term_test": "wald-t", "block_test": "chi2"}

@@ -15,7 +15,7 @@ import statsmodels.api as sm
 from scipy import integrate, optimize, special
 from scipy.optimize import approx_fprime
 
-from multilevel_data import simulate, synth4100
+from multilevel_data import SYNTH_FORMULA, TINY, TINY_G, TINY_X, TINY_Y, simulate, synth4100
 from reintegratie_stats.multilevel import (
     conditional_modes,
     gauss_hermite,
@@ -23,13 +23,8 @@ from reintegratie_stats.multilevel import (
     make_objective,
 )
 
-F = "contact_probation ~ age_c + rating_information + (1 | institution_id)"
-
-# three groups of five: y, x and the group written out by hand
-Y = np.array([1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 1], dtype=float)
-XV = np.array([0.5, -1.2, 0.3, 1.1, -0.4, -0.8, 0.2, 1.5, -1.0, 0.0, 0.9, 0.4, -0.3, -1.4, 0.7])
-G = np.repeat(["a", "b", "c"], 5)
-TINY = pd.DataFrame({"y": Y, "x": XV, "g": G})
+F = SYNTH_FORMULA
+Y, XV, G = TINY_Y, TINY_X, TINY_G  # three groups of five, written out by hand
 POINTS = [(0.8, -0.2, 0.6), (1.7, 0.4, -0.3), (0.05, 0.1, 1.0)]  # (sigma, intercept, slope)
 
 

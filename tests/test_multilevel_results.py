@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from multilevel_data import simulate
+from multilevel_data import SYNTH_FORMULA, TINY, TINY_X, TINY_Y, simulate
 from reintegratie_stats.multilevel import (
     GLMMControl,
     GLMMFitError,
@@ -29,10 +29,8 @@ from reintegratie_stats.multilevel import (
 from reintegratie_stats.multilevel.results import apply_checks, ranef_frame
 from reintegratie_stats.results import ConvergenceWarning, ModelResults
 
-F = "contact_probation ~ age_c + rating_information + (1 | institution_id)"
-Y = np.array([1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 1], dtype=float)
-XV = np.array([0.5, -1.2, 0.3, 1.1, -0.4, -0.8, 0.2, 1.5, -1.0, 0.0, 0.9, 0.4, -0.3, -1.4, 0.7])
-TINY = pd.DataFrame({"y": Y, "x": XV, "g": np.repeat(["a", "b", "c"], 5)})
+F = SYNTH_FORMULA
+Y, XV = TINY_Y, TINY_X
 X_OPT = np.array([0.5, -0.2, 0.6])  # (sigma, Intercept, x)
 #: Hessian of the deviance over (theta, Intercept, x); by hand, the inverse of its top-left
 #: 2x2 block [[5, 1], [1, 8]] is [[8, -1], [-1, 5]] / 39, so 2 H^-1 on beta is

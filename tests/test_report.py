@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from _table_cells import TableParser
 from conftest import random_table
 from reintegratie_stats.cli import app
 from reintegratie_stats.io import write_table
@@ -142,37 +142,8 @@ def csv_problems(path: Path, thr: int) -> list[str]:
     ]
 
 
-class _Tables(HTMLParser):
-    """Collects each <table>: canonical headers (data-col) and cell texts."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables: list[tuple[list[str], list[list[str]]]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "table":
-            self.tables.append(([], []))
-        elif tag == "th":
-            self.tables[-1][0].append(a.get("data-col", ""))
-        elif tag == "tr" and self.tables:
-            self.tables[-1][1].append([])
-        elif tag == "td":
-            self._cell = []
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "td" and self._cell is not None:
-            self.tables[-1][1][-1].append("".join(self._cell).strip())
-            self._cell = None
-
-
 def html_problems(path: Path, thr: int) -> list[str]:
-    parser = _Tables()
+    parser = TableParser()
     parser.feed(path.read_text(encoding="utf-8"))
     bad = []
     for k, (header, rows) in enumerate(parser.tables):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 import re
-from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
+from _table_cells import TableParser
 from reintegratie_stats.disclosure import protect
 from reintegratie_stats.labels import value_label
 from reintegratie_stats.publication.tables import PubTable
@@ -30,21 +30,22 @@ from reintegratie_stats.reporting.runner import ReportContext, Step, StepOutput,
 TABLE = pd.DataFrame({"type": ["probation", "care"], "n": [250, 8], "rate": [0.44123, 0.25]})
 
 
-class _Page(HTMLParser):
+class _Page(TableParser):
     """Tables (data-col headers, cell texts), images, and the attributes of a few tags."""
+
+    strip = False
 
     def __init__(self) -> None:
         super().__init__()
-        self.tables: list[tuple[list[str], list[list[str]]]] = []
         self.imgs: list[str] = []
         self.meta: list[dict[str, str | None]] = []
         self.html_lang: str | None = None
         self.ids: list[str] = []
         self.failed: list[str] = []
-        self._cell: list[str] | None = None
         self._in_failed = False
 
     def handle_starttag(self, tag, attrs):
+        super().handle_starttag(tag, attrs)
         a = dict(attrs)
         if a.get("id"):
             self.ids.append(a["id"])
@@ -54,28 +55,17 @@ class _Page(HTMLParser):
             self.meta.append(a)
         elif tag == "img":
             self.imgs.append(a.get("src", ""))
-        elif tag == "table":
-            self.tables.append(([], []))
-        elif tag == "th":
-            self.tables[-1][0].append(a.get("data-col", ""))
-        elif tag == "tr" and self.tables:
-            self.tables[-1][1].append([])
-        elif tag == "td":
-            self._cell = []
         elif tag == "div" and a.get("class") == "failed":
             self._in_failed = True
 
     def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
+        super().handle_data(data)
         if self._in_failed:
             self.failed.append(data)
 
     def handle_endtag(self, tag):
-        if tag == "td" and self._cell is not None:
-            self.tables[-1][1][-1].append("".join(self._cell))
-            self._cell = None
-        elif tag == "div":
+        super().handle_endtag(tag)
+        if tag == "div":
             self._in_failed = False
 
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reintegratie_stats.cli import app
-from reintegratie_stats.io import UnusableInputError, write_table
+from reintegratie_stats.io import UnusableInputError
 from reintegratie_stats.reporting.output_folder import OutputBusyError, OutputFolder
 from reintegratie_stats.reporting.report import build_report
 from reintegratie_stats.reporting.runner import Step, StepOutput
@@ -34,14 +34,6 @@ def registry(*names, interrupt=False):
     if interrupt:
         steps["stop"] = Step("stop", "data", {"en": "stop", "nl": "stop"}, _interrupt)
     return steps
-
-
-@pytest.fixture
-def data_dir(tables, tmp_path):
-    d = tmp_path / "data"
-    for t, df in tables.items():
-        write_table(df, d / f"{t}.csv", t)
-    return d
 
 
 def _snapshot(out):

@@ -16,7 +16,6 @@ from reintegratie_stats.reporting import sections as S
 from reintegratie_stats.reporting.inputs import Inputs
 from reintegratie_stats.reporting.runner import ReportContext, run_steps
 from reintegratie_stats.reporting.spec import Section, table
-from reintegratie_stats.synth import generate
 
 #: The steps publishing a table whose reading is made from the table alone.
 TABLE_STEPS = [s.name for s in S.SECTIONS if any(o.name in readings.names() for o in s.outputs)]
@@ -25,16 +24,8 @@ ONLY_WHEN_NEEDED = {"data_warnings", "data_conversions"}
 
 
 @pytest.fixture(scope="module")
-def twin() -> Inputs:
-    d = generate(seed=5, n_prisoners=600, n_institutions=8, n_professionals=80)
-    return Inputs(
-        prisoners=d.prisoners,
-        institutions=d.institutions,
-        professionals=d.professionals,
-        source="synthetic twin seed 5",
-        name="synthetic",
-        seed=5,
-    )
+def twin(small_twin_inputs) -> Inputs:
+    return small_twin_inputs
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 import reintegratie_stats.reporting.report as R
-from reintegratie_stats.io import write_table
 from reintegratie_stats.reporting.inputs import Inputs
 from reintegratie_stats.reporting.report import build_report, default_out_dir
 from reintegratie_stats.reporting.runner import Step, StepOutput
@@ -24,14 +23,6 @@ def _demo(ctx):
 
 
 REGISTRY = {"demo": Step("demo", "data", {"en": "Demo", "nl": "Demo"}, _demo)}
-
-
-@pytest.fixture
-def data_dir(tables, tmp_path):
-    d = tmp_path / "data"
-    for t, df in tables.items():
-        write_table(df, d / f"{t}.csv", t)
-    return d
 
 
 def test_every_file_written_is_listed_in_the_manifest(data_dir, tmp_path):

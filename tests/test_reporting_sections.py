@@ -12,20 +12,11 @@ from reintegratie_stats.derived_variables import add_derived
 from reintegratie_stats.reporting import sections as S
 from reintegratie_stats.reporting.inputs import Inputs
 from reintegratie_stats.reporting.runner import ReportContext
-from reintegratie_stats.synth import generate
 
 
 @pytest.fixture(scope="module")
-def small_inputs() -> Inputs:
-    d = generate(seed=5, n_prisoners=600, n_institutions=8, n_professionals=80)
-    return Inputs(
-        prisoners=d.prisoners,
-        institutions=d.institutions,
-        professionals=d.professionals,
-        source="synthetic twin seed 5",
-        name="synthetic",
-        seed=5,
-    )
+def small_inputs(small_twin_inputs) -> Inputs:
+    return small_twin_inputs
 
 
 class _Stop(Exception):

@@ -444,10 +444,14 @@ def _refit(fitted: _Fitted, y: np.ndarray, x0: np.ndarray) -> tuple[float, np.nd
     return near if near is not None else _full_refit(obj, x0)
 
 
-def _chunk(small: _Fitted, big: _Fitted, embed: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def _chunk(
+    small: _Fitted, big: _Fitted, embed: np.ndarray, ys: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """LR* of the replicates in ``ys`` (NaN where a refit failed), and the big model's Wald t
+    of the fixed effects ``cols`` in each (an empty ``cols``: no t, shape ``(n, 0)``)."""
     # ``embed`` maps the small model's (theta, beta) to the same fitted values in the big one
-    """LR* of the replicates in ``ys`` (NaN where a refit failed)."""
     out = np.full(ys.shape[0], np.nan)
+    tt = np.full((ys.shape[0], cols.size), np.nan)
     for i, y in enumerate(ys):
         if np.ptp(y) == 0:  # a constant simulated response cannot be fitted
             continue
@@ -455,11 +459,13 @@ def _chunk(small: _Fitted, big: _Fitted, embed: np.ndarray, ys: np.ndarray) -> n
         if not ok0:
             continue
         start = embed @ x0  # the small fit inside the big model: the same deviance
-        f1, _, ok1 = _refit(big, y, start)
+        f1, x1, ok1 = _refit(big, y, start)
         if ok1:
             # |LR*| below the refit tolerance is 0: the two optima coincide
             out[i] = max(f0 - f1, 0.0)
-    return out
+            if cols.size:
+                tt[i] = wald_t_given_theta(big.design, x1, cols, y=y, prior_sd=big.prior_sd)
+    return out, tt
 
 
 def _run(
@@ -469,17 +475,20 @@ def _run(
     nsim: int,
     seed: int | np.random.SeedSequence | None,
     n_jobs: int,
-) -> np.ndarray:
+    cols: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """LR* of ``nsim`` replicates simulated under ``small`` and, for ``cols``, their t*."""
+    cols = np.zeros(0, dtype=int) if cols is None else cols
     rng = np.random.default_rng(seed)
     ys = simulate_null(small.design, small.x, nsim, rng)
     chunks = [ys[i : i + CHUNK] for i in range(0, nsim, CHUNK)]
     if n_jobs == 1 or len(chunks) == 1:
-        parts = [_chunk(small, big, embed, c) for c in chunks]
+        parts = [_chunk(small, big, embed, c, cols) for c in chunks]
     else:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=n_jobs)(delayed(_chunk)(small, big, embed, c) for c in chunks)
-    return np.concatenate(parts)
+        parts = Parallel(n_jobs=n_jobs)(delayed(_chunk)(small, big, embed, c, cols) for c in chunks)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 # --- per-term bootstrap-t on the block's replicates ------------------------------------------
@@ -541,53 +550,6 @@ def wald_t_given_theta(
     var = np.diag(cov)[cols]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(var > 0, beta[cols] / np.sqrt(np.where(var > 0, var, 1.0)), np.nan)
-
-
-def _chunk_t(
-    small: _Fitted, big: _Fitted, embed: np.ndarray, ys: np.ndarray, cols: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_chunk` plus the big model's Wald t of ``cols`` in every replicate.
-
-    The replicate loop is :func:`_chunk`'s (the same refits, so the same LR*; the tests check
-    that the block p-value is unchanged): keep the two in step.
-    """
-    out = np.full(ys.shape[0], np.nan)
-    tt = np.full((ys.shape[0], cols.size), np.nan)
-    for i, y in enumerate(ys):
-        if np.ptp(y) == 0:
-            continue
-        f0, x0, ok0 = _refit(small, y, small.x)
-        if not ok0:
-            continue
-        f1, x1, ok1 = _refit(big, y, embed @ x0)
-        if ok1:
-            out[i] = max(f0 - f1, 0.0)
-            tt[i] = wald_t_given_theta(big.design, x1, cols, y=y, prior_sd=big.prior_sd)
-    return out, tt
-
-
-def _run_t(
-    small: _Fitted,
-    big: _Fitted,
-    embed: np.ndarray,
-    nsim: int,
-    seed: int | np.random.SeedSequence | None,
-    n_jobs: int,
-    cols: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_run` with :func:`_chunk_t`: the same simulated responses, LR* and t*."""
-    rng = np.random.default_rng(seed)
-    ys = simulate_null(small.design, small.x, nsim, rng)
-    chunks = [ys[i : i + CHUNK] for i in range(0, nsim, CHUNK)]
-    if n_jobs == 1 or len(chunks) == 1:
-        parts = [_chunk_t(small, big, embed, c, cols) for c in chunks]
-    else:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_chunk_t)(small, big, embed, c, cols) for c in chunks
-        )
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _term_pvalues(
@@ -748,11 +710,8 @@ def _core(
     fs, fb = _as_fitted(small, d_small), _as_fitted(big, d_big)
     lr = max(float(small.optim_info["fun"]) - float(big.optim_info["fun"]), 0.0)
     terms = terms or [n for n in names_b if n not in d_small.x_names]
-    if term_t:
-        cols = np.array([names_b.index(n) for n in terms])
-        ref, t_ref = _run_t(fs, fb, embed, nsim, seed, n_jobs, cols)
-    else:
-        ref = _run(fs, fb, embed, nsim, seed, n_jobs)
+    cols = np.array([names_b.index(n) for n in terms] if term_t else [], dtype=int)
+    ref, t_ref = _run(fs, fb, embed, nsim, seed, n_jobs, cols)
     res = _finish(lr, ref, len(names_b) - len(d_small.x_names), nsim, seed, terms, t0)
     res.extra["penalized"] = penalized
     if term_t:
