@@ -697,16 +697,27 @@ CH4_FACILITATION = Section(
 _ML_TESTS: dict[str, Any] = {"term_test": "bootstrap-t", "block_test": "bootstrap", "nsim": 199}
 
 
-def _family_ml(ctx: ReportContext) -> dict[str, Any]:
+def _run_family_ml(
+    prisoners: pd.DataFrame, institutions: pd.DataFrame, backend: str, seed: int
+) -> Any:
     from .. import multilevel as M
 
-    ms = M.family_models(
-        _prisoners(ctx),
-        ctx.inputs.table("institutions"),
-        backend=ctx.backend,
-        **_ML_TESTS,
-        seed=ctx.seed,
-    )
+    return M.family_models(prisoners, institutions, backend=backend, **_ML_TESTS, seed=seed)
+
+
+def _family_ml_args(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame, str, int]:
+    return _prisoners(ctx), ctx.inputs.table("institutions"), ctx.backend, ctx.seed
+
+
+def _start_family_ml(ctx: ReportContext) -> None:
+    """The family models' bootstraps are a third of the report's work and need nothing from
+    the other sections: they run in the worker process (after chapter 5) while the other
+    sections run in this one (when the run has a worker)."""
+    ctx.start("family_models", _run_family_ml, *_family_ml_args(ctx))
+
+
+def _family_ml(ctx: ReportContext) -> dict[str, Any]:
+    ms = ctx.cached("family_models", lambda: _run_family_ml(*_family_ml_args(ctx)))
     r: dict[str, Any] = {"ms": ms}
     r["readings"] = ladder_readings(ms, "family_multilevel", ctx)
     r["institutional"] = ms.estimates[ms.estimates["model"] == "institutional"]
@@ -739,6 +750,7 @@ FAMILY_MULTILEVEL = Section(
     ),
     models=_ladder_models,
     notes=_fit_notes,
+    prefetch=_start_family_ml,
 )
 
 
