@@ -408,7 +408,14 @@ def optimize_glmm(
                 return np.inf, np.zeros(k)
 
         box = _rescue_bounds(k)
-        x0 = np.clip(x0, [b[0] for b in box], [b[1] for b in box])
+        lo, hi = [b[0] for b in box], [b[1] for b in box]
+        x0 = np.clip(x0, lo, hi)
+        if not np.isfinite(vg(x0)[0]):
+            # L-BFGS-B cannot leave a start where the deviance fails (its gradient there is
+            # the zero of the step back): start from the null model instead. The nAGQ=0 start
+            # on separated data stops wherever rounding lets it (|beta| ~ 40 on one CPU,
+            # ~1e17 on another), not always beyond START_MAX_ABS_BETA.
+            x0 = np.clip(_null_start(obj), lo, hi)
         r = optimize.minimize(
             vg,
             x0,
