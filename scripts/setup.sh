@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   r-base-core r-cran-lme4 r-cran-lmertest r-cran-emmeans r-cran-sandwich r-cran-systemfit
-  r-cran-mass r-cran-haven r-cran-jsonlite r-cran-survey r-cran-blme r-cran-pbkrtest
+  r-cran-mass r-cran-haven r-cran-jsonlite r-cran-survey r-cran-blme r-cran-pbkrtest r-cran-ordinal
   pspp chromium
 )
 

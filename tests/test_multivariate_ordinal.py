@@ -20,6 +20,17 @@ def test_ordinal_matches_mass_polr_fixture():
     assert isinstance(r, ModelResults) and r.convergence.converged
 
 
+def test_ordinal_matches_ordinal_clm_to_the_optimum():
+    """clm's exact Hessian: our SEs are the same to rounding (no numerical Hessian whose last
+    digits move with the machine)."""
+    ref = load_ref("ordinal_clm")["logit"]
+    r = ordinal("y_ord ~ x + need + z", small())
+    np.testing.assert_allclose(r.slopes[ref["terms"]].to_numpy(), ref["params"], rtol=1e-8)
+    np.testing.assert_allclose(r.cutpoints[ref["zeta_names"]].to_numpy(), ref["zeta"], rtol=1e-8)
+    np.testing.assert_allclose(r.bse[ref["se_names"]].to_numpy(), ref["se"], rtol=1e-8)
+    assert r.convergence.n_iter < 12
+
+
 def test_ordinal_matches_direct_likelihood_maximisation():
     """Our own cumulative-logit likelihood, maximised with scipy, on the same data."""
     d = small()

@@ -1,9 +1,9 @@
 """Ordinal (proportional-odds) logit for the 1-5 preparedness items, a robustness check.
 
-statsmodels ``OrderedModel`` with a logit link: P(Y ≤ k | x) = F(κ_k − x'β). There is no
-``Intercept``: the cut-points κ_k play its role and are reported as terms ``"1|2"``, ``"2|3"``,
-... (the names of R's ``MASS::polr``), on their natural scale (statsmodels estimates the first
-cut-point and the logs of the increments; the covariance is carried over by the delta method).
+P(Y ≤ k | x) = F(κ_k − x'β), fitted by :func:`~.cumulative_link.fit_cumulative_link` (Newton
+with the exact score and Hessian; the model of R's ``MASS::polr`` and ``ordinal::clm``). There
+is no ``Intercept``: the cut-points κ_k play its role and are reported as terms ``"1|2"``,
+``"2|3"``, ... (polr's names), on their natural scale.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 from ..results import ConvergenceInfo, ConvergenceWarning
 from ._base import FormulaResults
 from ._design import make_design
+from .cumulative_link import fit_cumulative_link
 
 __all__ = ["OrdinalResults", "ordinal"]
 
@@ -35,26 +36,6 @@ class OrdinalResults(FormulaResults):
     @property
     def cutpoints(self) -> pd.Series:
         return self.params.iloc[len(self.params) - (len(self.levels) - 1) :]
-
-
-def _ordered_model(link: str):
-    """statsmodels ``OrderedModel``; for the logit link with the logistic cdf as ``expit``.
-
-    ``scipy.stats.logistic.cdf`` is ``expit`` behind argument checks that cost more than the
-    arithmetic; the optimiser (numerical gradient) calls it ~10,000 times per model. The values
-    are the same bits (``expit(±inf)`` is exactly 1/0), so the fit is unchanged.
-    """
-    from scipy.special import expit
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
-    if link != "logit":
-        return OrderedModel
-
-    class LogitOrderedModel(OrderedModel):
-        def cdf(self, x):
-            return expit(x)
-
-    return LogitOrderedModel
 
 
 def _level_name(v: object) -> str:
@@ -80,8 +61,8 @@ def ordinal(
     Returns
     -------
     OrdinalResults
-        ``params`` = slopes then cut-points ``"1|2"``..., ``cov_params()`` (inverse Hessian,
-        cut-points by the delta method), ``llf``, ``extra["n_excluded"]``.
+        ``params`` = slopes then cut-points ``"1|2"``..., ``cov_params()`` (inverse of the exact
+        Hessian), ``llf``, ``extra["n_excluded"]``.
 
     Examples
     --------
@@ -109,50 +90,30 @@ def ordinal(
             f"response {d.y.name!r} has {len(levels)} distinct values (more than max_levels="
             f"{max_levels}); an ordinal model is meant for a few ordered categories such as 1-5"
         )
-    endog = pd.Series(
-        pd.Categorical(y, categories=list(levels), ordered=True), index=y.index, name=d.y.name
-    )
-    model = _ordered_model(link)(endog, X.astype(float), distr=link)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = model.fit(method="bfgs", disp=False, maxiter=2000, gtol=1e-8)
-        if not fit.mle_retvals.get("converged", True):
-            # BFGS can stop on precision loss near the optimum; Newton polishes from there
-            fit = model.fit(method="newton", start_params=fit.params, disp=False, maxiter=100)
-    messages = tuple(str(w.message) for w in caught)
-    grad = model.score(np.asarray(fit.params))
-    converged = bool(fit.mle_retvals.get("converged", True)) or float(np.max(np.abs(grad))) < 1e-4
-    if not converged:
+    codes = np.searchsorted(np.asarray(levels), y.to_numpy())
+    fit = fit_cumulative_link(X.to_numpy(dtype=float), codes, len(levels), link)
+    if not fit.converged:
         warnings.warn(
-            f"OrderedModel did not converge for {formula!r}", ConvergenceWarning, stacklevel=2
+            f"ordinal model did not converge for {formula!r}: {fit.message}",
+            ConvergenceWarning,
+            stacklevel=2,
         )
-    k = X.shape[1]
-    theta = np.asarray(fit.params)
-    V = np.asarray(fit.cov_params())
-    raw = theta[k:]
-    cuts = np.concatenate([[raw[0]], raw[0] + np.cumsum(np.exp(raw[1:]))])
-    m = len(raw)
-    J = np.zeros((k + m, k + m))
-    J[:k, :k] = np.eye(k)
-    for i in range(m):
-        J[k + i, k] = 1.0
-        for j in range(1, i + 1):
-            J[k + i, k + j] = np.exp(raw[j])
-    cov = J @ V @ J.T
+    m = len(levels) - 1
+    cov = fit.cov()
     cut_names = [f"{_level_name(levels[i])}|{_level_name(levels[i + 1])}" for i in range(m)]
     names = list(X.columns) + cut_names
     return OrdinalResults(
-        params=pd.Series(np.concatenate([theta[:k], cuts]), index=names, name="params"),
+        params=pd.Series(fit.theta, index=names, name="params"),
         cov=pd.DataFrame(cov, index=names, columns=names),
         nobs=int(len(y)),
-        llf=float(fit.llf),
+        llf=fit.llf,
         use_t=False,
-        model=f"Ordinal {link} (proportional odds) [statsmodels OrderedModel]",
+        model=f"Ordinal {link} (proportional odds) [Newton, exact Hessian]",
         formula=formula,
         cov_type="hessian",
         cov_description=(
-            "Inverse observed information (BFGS optimum); cut-points on their natural scale "
-            "via the delta method. Slopes: log-odds of a higher category per unit."
+            "Inverse observed information (exact Hessian at the Newton optimum), cut-points "
+            "on their natural scale. Slopes: log-odds of a higher category per unit."
         ),
         extra={
             "n_excluded": d.n_excluded,
@@ -165,6 +126,9 @@ def ordinal(
         endog_name=str(d.y.name),
         levels=levels,
         convergence=ConvergenceInfo(
-            converged=converged, max_abs_grad=float(np.max(np.abs(grad))), messages=messages
+            converged=fit.converged,
+            max_abs_grad=float(np.max(np.abs(fit.score))),
+            n_iter=fit.n_iter,
+            messages=(fit.message,),
         ),
     )
