@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -220,3 +222,41 @@ def test_workflow_on_the_synthetic_twin():
         "any_video_calls",
         "parent_child_day",
     }
+
+
+def test_the_bootstrap_tests_the_tables_lr_at_a_boundary_fit(monkeypatch):
+    """Children's visits on the twin: the institution variance is 0 in both models. The
+    bootstrap refits the small model from the big one's optimum; when a fitted SD of ~1e-14
+    was kept as an estimate, that refit stayed at theta ~ 0 on a saddle 4.5 deviance units above
+    the ladder's fit, and the block p-value was that of LR 23.4 instead of the table's 18.9."""
+    import reintegratie_stats.multilevel.optimize as opt_module
+    from reintegratie_stats.derived_variables import add_derived
+    from reintegratie_stats.synth import load_example
+
+    twin = load_example()
+    prisoners = add_derived(twin.prisoners)
+
+    def run():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = family_models(
+                prisoners,
+                twin.institutions,
+                outcomes=("any_visits_children",),
+                term_test="bootstrap-t",
+                block_test="bootstrap",
+                nsim=19,
+            )
+        return res, [str(w.message) for w in caught]
+
+    res, messages = run()
+    assert "LRMismatch" not in set(res.problems["error"])
+    assert not any("bootstrap's null model" in m for m in messages)
+    assert res.models[("any_visits_children", "institutional")].theta.iloc[0] == 0.0
+    cmp = res.table.set_index("model")
+    assert cmp.loc["institutional", "variance"] == 0.0
+    # the guard itself: without the boundary rule the mismatch is caught and said
+    monkeypatch.setattr(opt_module, "THETA_ZERO", 0.0)
+    res, messages = run()
+    assert "LRMismatch" in set(res.problems["error"])
+    assert any("bootstrap's null model reached LR" in m for m in messages)

@@ -28,6 +28,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ..results import ConvergenceWarning
 from ..schema import load_codebook
 from ..statistics.complete_cases import exclusion_reasons
 from .bootstrap import BootstrapLRTResult, pb_lrt, pb_lrt_terms
@@ -316,6 +318,15 @@ def _term_columns(names: Sequence[str], terms: Sequence[str]) -> list[str]:
     return [n for n in names if any(n == t or n.startswith(f"{t}[") for t in terms)]
 
 
+#: The bootstrap's LR and the ladder's agree to the refits' tolerance (the deviances are
+#: exact to ~1e-6); beyond this they come from different optima.
+LR_AGREEMENT_TOL = 1e-3
+
+
+def _same_lr(a: float, b: float) -> bool:
+    return not abs(a - b) > LR_AGREEMENT_TOL * max(1.0, abs(b))
+
+
 def _wald_label(df: float) -> str:
     return "Wald z" if not np.isfinite(df) else f"Wald t, between-within df ({df:.0f})"
 
@@ -424,6 +435,19 @@ def _fit_ladder(
                     m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design, term_t=boot_t
                 )
                 block_p, block_label = r.pvalue, r.test
+                if t is not None and not _same_lr(r.statistic, float(t["statistic"].iloc[0])):
+                    # pb_lrt refits the small model from the big one's optimum: one that
+                    # ends elsewhere than the ladder's gives a p-value for another LR (and
+                    # replicates drawn from another null)
+                    msg = (
+                        f"the bootstrap's null model reached LR {r.statistic:.4f}, the "
+                        f"ladder's {float(t['statistic'].iloc[0]):.4f}: its p-value is not "
+                        "that of the table's LR"
+                    )
+                    problems.append(
+                        {"outcome": outcome, "model": name, "error": "LRMismatch", "message": msg}
+                    )
+                    warnings.warn(f"{outcome} ({name}): {msg}", ConvergenceWarning, stacklevel=3)
                 if np.isnan(r.pvalue):
                     block_label += (
                         f": not available, {r.n_failed} of {r.nsim} refits failed (separation)"

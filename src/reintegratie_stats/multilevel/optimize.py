@@ -450,6 +450,16 @@ def optimize_glmm(
             failure = failure or str(err)
             f, g, hes, n_fev = _safe_derivatives(obj, x, control, n_fev)
             ok = False
+    if ok and not failure and 0.0 < x[0] < THETA_ZERO:
+        # Rounding, not an estimate: the deviance is even in theta with slope 0 at 0, so below
+        # THETA_ZERO it equals the deviance at 0 to far below its own rounding error, and the
+        # digits of such a theta (a "variance" of 5e-28) are those of the CPU's arithmetic.
+        # Taken as the boundary it is, it also gets the boundary's saddle check below.
+        x = x.copy()
+        x[0] = 0.0
+        f, g = obj.value_and_grad(x)
+        hes = numerical_hessian(obj, x, control.hessian_step, g0=g)
+        n_fev += k + 1
     if ok and not failure and x[0] <= 0.0:
         # A boundary optimum may be a saddle: the deviance is even in theta, so its slope at
         # theta = 0 is exactly 0 and Newton holds theta there even where the curvature is
@@ -501,6 +511,9 @@ RESCUE_MAX_THETA = 50.0
 RESCUE_MAX_ABS_BETA = 50.0
 
 
+#: A fitted SD of the random intercept below this is the boundary theta = 0 (see
+#: :func:`optimize_glmm`): 1e-8 on the logit scale changes the deviance by ~1e-16 of itself.
+THETA_ZERO = 1e-8
 #: theta values probed above a boundary optimum (see :func:`_interior_probe`).
 BOUNDARY_PROBES = (0.05, 0.1, 0.2, 0.4)
 
