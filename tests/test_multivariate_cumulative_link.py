@@ -82,8 +82,20 @@ def test_separated_data_are_reported_not_converged():
     x = np.array([[-3.0], [-2.0], [-1.0], [1.0], [2.0], [3.0]])
     y = np.array([0, 0, 1, 1, 2, 2])  # x orders the categories perfectly
     fit = fit_cumulative_link(x, y, n_levels=3)
-    assert not fit.converged
-    assert fit.message
+    assert not fit.converged and fit.separated
+    assert "separation" in fit.message
+
+
+def test_quasi_separation_is_caught_by_the_diverging_se():
+    """One category of a binary predictor never goes above the lowest response: Newton stops
+    with that slope near -30, where no fitted probability is 1 yet, but its SE is ~1e6."""
+    rng = np.random.default_rng(3)
+    z = rng.random(200) < 0.1
+    x = rng.normal(size=200)
+    y = np.where(z, 0, np.digitize(x + rng.logistic(size=200), [-1.0, 0.0, 1.0]))
+    fit = fit_cumulative_link(np.c_[x, z.astype(float)], y, n_levels=4)
+    assert fit.separated and not fit.converged
+    assert 1 in fit.diverging and 0 not in fit.diverging
 
 
 def test_an_unobserved_category_is_refused():

@@ -69,6 +69,17 @@ def test_ordinal_reparametrisation_equals_statsmodels_own():
     )  # statsmodels stops at gtol 1e-5
 
 
+def test_separation_is_an_error_naming_the_term_not_a_printed_estimate():
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"x": rng.normal(size=200), "z": (rng.random(200) < 0.1).astype(float)})
+    d["y"] = np.where(d.z == 1, 1, np.digitize(d.x + rng.logistic(size=200), [-1, 0, 1]) + 1.0)
+    with pytest.raises(ValueError, match=r"'y': separation.*diverging: z"):
+        ordinal("y ~ x + z", d)
+    with pytest.warns(Warning, match="separation"):
+        r = ordinal("y ~ x + z", d, separation="warn")
+    assert not r.convergence.converged
+
+
 def test_ordinal_errors():
     d = small()
     with pytest.raises(ValueError, match="3\\+"):

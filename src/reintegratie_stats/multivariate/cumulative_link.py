@@ -47,6 +47,11 @@ MAXIT = 100
 #: A row whose observed category has fitted probability above ``1 - SEPARATION_EPS`` marks
 #: separation (R's ``glm`` warns at the same ``10 * .Machine$double.eps``).
 SEPARATION_EPS = 10 * np.finfo(float).eps
+#: Newton stops on separated data before every such probability reaches 1 (a slope of -33
+#: leaves 1e-14), but the SE of a diverging parameter is then 1e6 or more. An SE above this
+#: (a slope's per SD of its predictor, on the logit scale) marks it as diverging: no data
+#: carry information of +-2,000 logits.
+SEPARATED_SE = 1e3
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,12 @@ class CumulativeLinkFit:
         numerically 1 (separation).
     message : str
         Why it stopped.
+    separated : bool
+        The estimates diverge (separation): a fitted probability of an observed category is
+        numerically 1, or a parameter's SE (a slope's per SD of its predictor) exceeds
+        :data:`SEPARATED_SE`.
+    diverging : tuple of int
+        Positions in ``theta`` of the parameters whose SE exceeds :data:`SEPARATED_SE`.
     """
 
     theta: np.ndarray
@@ -77,13 +88,19 @@ class CumulativeLinkFit:
     n_iter: int
     converged: bool
     message: str
+    separated: bool = False
+    diverging: tuple[int, ...] = ()
 
     def cov(self) -> np.ndarray:
         """Inverse observed information ``(-H)^-1`` (NaN when it is singular)."""
-        try:
-            return np.linalg.inv(-self.hessian)
-        except np.linalg.LinAlgError:
-            return np.full_like(self.hessian, np.nan)
+        return _inverse(-self.hessian)
+
+
+def _inverse(a: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return np.full_like(a, np.nan)
 
 
 def _cdfs(link: str):
@@ -227,7 +244,14 @@ def fit_cumulative_link(
     eig = np.linalg.eigvalsh(H) if np.all(np.isfinite(H)) else np.array([np.nan])
     converged = bool(np.max(np.abs(g)) < SCORE_TOL and np.all(eig < 0))
     F, S, _, _ = _cdfs(link)
-    if np.max(_probs(*_bounds(theta, X, y), F, S)) > 1.0 - SEPARATION_EPS:
+    sd = X.std(axis=0)
+    scale = np.concatenate((np.where(sd > 0, sd, 1.0), np.ones(theta.size - k)))
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(_inverse(-H)))
+    diverging = tuple(int(j) for j in np.flatnonzero(~(se * scale < SEPARATED_SE)))
+    certain = bool(np.max(_probs(*_bounds(theta, X, y), F, S)) > 1.0 - SEPARATION_EPS)
+    separated = certain or bool(diverging)
+    if separated:
         # Newton "converges" on separated data too: far out the likelihood is flat at 1
         converged = False
         message = (
@@ -235,5 +259,13 @@ def fit_cumulative_link(
             "estimate does not exist"
         )
     return CumulativeLinkFit(
-        theta=theta, llf=ll, score=g, hessian=H, n_iter=n_iter, converged=converged, message=message
+        theta=theta,
+        llf=ll,
+        score=g,
+        hessian=H,
+        n_iter=n_iter,
+        converged=converged,
+        message=message,
+        separated=separated,
+        diverging=diverging,
     )

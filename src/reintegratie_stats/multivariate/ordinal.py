@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,12 @@ def _level_name(v: object) -> str:
 
 
 def ordinal(
-    formula: str, data: pd.DataFrame, *, link: str = "logit", max_levels: int = 15
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    link: str = "logit",
+    max_levels: int = 15,
+    separation: Literal["raise", "warn"] = "raise",
 ) -> OrdinalResults:
     """Proportional-odds (ordinal logit) model from a formula.
 
@@ -57,6 +63,10 @@ def ordinal(
     link : {"logit", "probit"}
     max_levels : int
         Refuse responses with more distinct values (a continuous score is not ordinal).
+    separation : {"raise", "warn"}
+        When a category is predicted with certainty (the estimates diverge): raise a
+        ``ValueError`` naming the diverging terms (default; chapter 5 lists it among its
+        problems), or warn and return the diverged fit, flagged not converged.
 
     Returns
     -------
@@ -75,6 +85,8 @@ def ordinal(
     """
     if link not in ("logit", "probit"):
         raise ValueError(f"link must be 'logit' or 'probit', got {link!r}")
+    if separation not in ("raise", "warn"):
+        raise ValueError(f"separation must be 'raise' or 'warn', got {separation!r}")
     d = make_design(formula, data)
     X = d.X.drop(columns=["Intercept"], errors="ignore")
     if X.shape[1] == 0:
@@ -92,16 +104,26 @@ def ordinal(
         )
     codes = np.searchsorted(np.asarray(levels), y.to_numpy())
     fit = fit_cumulative_link(X.to_numpy(dtype=float), codes, len(levels), link)
-    if not fit.converged:
+    m = len(levels) - 1
+    cov = fit.cov()
+    cut_names = [f"{_level_name(levels[i])}|{_level_name(levels[i + 1])}" for i in range(m)]
+    names = list(X.columns) + cut_names
+    if fit.separated:
+        off = [names[j] for j in fit.diverging]
+        msg = (
+            f"ordinal model for {d.y.name!r}: separation, the maximum likelihood estimate does "
+            f"not exist (diverging: {', '.join(off) or 'all terms'}); a category of the "
+            "response is predicted with certainty by the predictors"
+        )
+        if separation == "raise":
+            raise ValueError(msg)
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    elif not fit.converged:
         warnings.warn(
             f"ordinal model did not converge for {formula!r}: {fit.message}",
             ConvergenceWarning,
             stacklevel=2,
         )
-    m = len(levels) - 1
-    cov = fit.cov()
-    cut_names = [f"{_level_name(levels[i])}|{_level_name(levels[i + 1])}" for i in range(m)]
-    names = list(X.columns) + cut_names
     return OrdinalResults(
         params=pd.Series(fit.theta, index=names, name="params"),
         cov=pd.DataFrame(cov, index=names, columns=names),
