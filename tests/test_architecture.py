@@ -291,6 +291,7 @@ CROSS_MODULE_TESTS = {
     "test_notebooks_generated.py",
     "test_readme.py",
     "test_reference_report.py",
+    "test_reference_report_other_cpu.py",  # the same tables with the AVX-512 kernels off
     "test_report.py",  # whole report runs: CLI, files, manifest, disclosure on every file
     "test_report_browser.py",
     "test_row_accounting.py",  # every model's rows, analyses through the manifest
