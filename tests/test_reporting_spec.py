@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -183,9 +184,88 @@ def test_section_skips_outputs_that_do_not_apply_and_reads_generically():
 def test_chapter5_is_started_in_the_background_by_both_sections_that_use_it():
     from reintegratie_stats.reporting.sections import FAMILY_PREPAREDNESS
 
-    assert CH5_PREPAREDNESS.prefetch is not None
-    assert FAMILY_PREPAREDNESS.prefetch is CH5_PREPAREDNESS.prefetch
+    started = {}
+    ctx = ReportContext(inputs=SimpleNamespace(prisoners=pd.DataFrame()))
+    ctx.start = lambda key, fn, *a, **kw: started.setdefault(key, kw)  # type: ignore[method-assign]
+    for sec in (CH5_PREPAREDNESS, FAMILY_PREPAREDNESS):
+        assert sec.prefetch is not None
+        sec.prefetch(ctx)
+    # the same chapter-5 run, once, with the chapter-5 figures drawn in the worker
+    assert list(started) == ["chapter5"]
+    assert started["chapter5"]["render_key"] == CH5_PREPAREDNESS.rendered_key()
     assert STEPS["ch5_preparedness"].prefetch is CH5_PREPAREDNESS.prefetch
+
+
+def _demo_compute(ctx):
+    return ctx.cached("demo_result", lambda: _demo_result(3))
+
+
+def _demo_result(n):
+    return {"t": pd.DataFrame({"x": np.arange(n, dtype=float), "n": 20})}
+
+
+def _demo_figure(t, ctx):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 2))
+    fig.subplots().plot(t["x"], t["x"] ** 2, label=ctx.lang)
+    return fig
+
+
+def _demo_start(ctx):
+    ctx.start(
+        "demo_result",
+        _demo_result,
+        3,
+        render=DEMO_BACKGROUND.render,
+        render_key=DEMO_BACKGROUND.rendered_key(),
+    )
+
+
+#: module level, so that the forked worker has it (a section travels as its name)
+DEMO_BACKGROUND = Section(
+    "demo_background",
+    "data",
+    _demo_compute,
+    (
+        table("demo_bg_table", lambda r, ctx: r["t"], figure=_demo_figure),
+        figure(
+            "demo_bg_figure", lambda r, ctx: _demo_figure(r["t"], ctx), lambda f, r, ctx: "read"
+        ),
+    ),
+    prefetch=_demo_start,
+)
+
+
+def test_a_section_travels_to_the_worker_as_its_name():
+    import pickle
+
+    assert pickle.loads(pickle.dumps(DEMO_BACKGROUND)) is DEMO_BACKGROUND
+    assert len(pickle.dumps(DEMO_BACKGROUND)) < 200  # no outputs, no lambdas
+
+
+def test_figures_drawn_in_the_worker_are_the_figures_drawn_here():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from reintegratie_stats.reporting.runner import Step, run_steps
+    from reintegratie_stats.reporting.writers import figure_bytes
+
+    sec = DEMO_BACKGROUND
+    steps = {sec.name: Step(sec.name, sec.chapter, {"en": "demo"}, sec.run, sec.prefetch)}
+    here = run_steps(steps, ReportContext(inputs=None, lang="nl"), console=None)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+        ctx = ReportContext(inputs=None, lang="nl", executor=ex)
+        there = run_steps(steps, ctx, console=None)
+    a, b = here.results[0].output, there.results[0].output
+    assert here.ok and there.ok
+    assert sorted(b.rendered) == sorted(a.rendered) == ["demo_bg_figure", "demo_bg_table"]
+    assert b.rendered == a.rendered  # byte for byte
+    assert all(v is None for v in b.figures.values())  # drawn there, only bytes came back
+    assert b.readings == a.readings and b.readings["demo_bg_figure"] == "read"
+    pd.testing.assert_frame_equal(b.tables["demo_bg_table"], a.tables["demo_bg_table"])
+    fig = _demo_figure(_demo_result(3)["t"], ReportContext(inputs=None, lang="nl"))
+    assert a.rendered["demo_bg_table"] == figure_bytes(fig)
 
 
 def test_ladder_reading_names_significant_blocks_only_and_reports_every_block():

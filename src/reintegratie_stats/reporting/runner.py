@@ -34,7 +34,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -143,13 +143,38 @@ class ReportContext:
     threshold: int = field(default_factory=default_threshold)
     cache: dict[str, Any] = field(default_factory=dict)
     executor: Executor | None = None
+    _render_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def start(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    def start(
+        self,
+        key: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        render: Callable[[ReportContext], dict[str, Any]] | None = None,
+        render_key: str = "",
+        **kwargs: Any,
+    ) -> None:
         """Start ``fn(*args, **kwargs)`` in the background (a worker process, when the run
         has one); :meth:`cached` with the same ``key`` then waits for it. Without an executor
-        nothing starts and the work is done on first use, as before."""
-        if self.executor is not None and key not in self.cache:
+        nothing starts and the work is done on first use, as before.
+
+        ``render(ctx)``, when given, runs in the worker too, right after ``fn``, with the
+        result cached under ``key`` in the worker's copy of the context: the figures of the
+        section that uses the result, drawn and rendered there (name -> PNG and SVG bytes,
+        None for one that could not be drawn; :meth:`~.spec.Section.render`), so that the
+        drawing overlaps with this process's work; :meth:`cached` puts them under
+        ``render_key``.
+        """
+        if self.executor is None or key in self.cache:
+            return
+        if render is None:
             self.cache[key] = self.executor.submit(_recording_warnings, fn, *args, **kwargs)
+            return
+        worker_ctx = replace(self, cache={}, executor=None)
+        self.cache[key] = self.executor.submit(
+            _recording_warnings, _compute_and_render, key, fn, args, kwargs, render, worker_ctx
+        )
+        self._render_keys[key] = render_key
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
         """``fn()`` once per run (e.g. the derived prisoners frame shared by several steps).
@@ -164,6 +189,8 @@ class ReportContext:
             value, caught = value.result()
             for category, message in caught:
                 warnings.warn(message, category, stacklevel=2)
+            if key in self._render_keys:
+                value, self.cache[self._render_keys.pop(key)] = value
             self.cache[key] = value
         return value
 
@@ -193,6 +220,21 @@ class Step:
     title: Mapping[str, str]
     fn: Callable[[ReportContext], StepOutput]
     prefetch: Callable[[ReportContext], None] | None = None
+
+
+def _compute_and_render(
+    key: str,
+    fn: Callable[..., Any],
+    args: tuple,
+    kwargs: dict[str, Any],
+    render: Callable[[ReportContext], dict[str, Any]],
+    ctx: ReportContext,
+) -> tuple[Any, dict[str, Any]]:
+    """``fn(*args, **kwargs)`` and the figures ``render`` draws from it (see
+    :meth:`ReportContext.start`)."""
+    value = fn(*args, **kwargs)
+    ctx.cache[key] = value
+    return value, render(ctx)
 
 
 def _recording_warnings(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list]:
@@ -285,8 +327,9 @@ def _render(out: StepOutput) -> None:
     from ..figures import FigureWarning
     from .writers import figure_bytes
 
-    out.rendered = {}
     for key, fig in list(out.figures.items()):
+        if key in out.rendered:  # drawn and rendered in the worker (Section.run)
+            continue
         try:
             out.rendered[key] = figure_bytes(fig)
         except Exception as exc:  # a figure is never worth a step's tables

@@ -712,7 +712,8 @@ def _family_ml_args(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame, str
 def _start_family_ml(ctx: ReportContext) -> None:
     """The family models' bootstraps are a third of the report's work and need nothing from
     the other sections: they run in the worker process (after chapter 5) while the other
-    sections run in this one (when the run has a worker)."""
+    sections run in this one (when the run has a worker). Their figure is drawn here: the
+    worker has chapter 5's figures to draw, this process has time while it waits."""
     ctx.start("family_models", _run_family_ml, *_family_ml_args(ctx))
 
 
@@ -771,7 +772,21 @@ def _chapter5(ctx: ReportContext) -> dict[str, pd.DataFrame]:
 
 def _start_chapter5(ctx: ReportContext) -> None:
     """Chapter 5 is half of the report's work and needs nothing from the other sections:
-    it runs in a worker process while they run (when the run has one)."""
+    it runs in a worker process while they run (when the run has one), and its figures are
+    drawn there too."""
+    ctx.start(
+        "chapter5",
+        _run_chapter5,
+        ctx.inputs.prisoners,
+        ctx.backend,
+        ctx.seed,
+        render=CH5_PREPAREDNESS.render,
+        render_key=CH5_PREPAREDNESS.rendered_key(),
+    )
+
+
+def _start_chapter5_results(ctx: ReportContext) -> None:
+    """Chapter 5's results for a section that publishes a part of them (no figures)."""
     ctx.start("chapter5", _run_chapter5, ctx.inputs.prisoners, ctx.backend, ctx.seed)
 
 
@@ -969,7 +984,7 @@ FAMILY_PREPAREDNESS = Section(
         {"outcome": a["outcome"], "model": a["model"], "reasons": list(a["reasons"])}
         for a in t.attrs.get("accounting", [])
     ],
-    prefetch=_start_chapter5,
+    prefetch=_start_chapter5_results,
 )
 
 

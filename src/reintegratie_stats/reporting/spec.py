@@ -115,7 +115,11 @@ def figure(
     caption: str | None = None,
     reading_from: ReadingFrom = "table",
 ) -> Output:
-    """A figure record drawn from the section's results."""
+    """A figure record drawn from the section's results.
+
+    Its reading is made from the section's results (``reading(None, results, ctx)`` when the
+    figure was drawn in a worker process, :meth:`Section.render`), not from the drawing.
+    """
     return Output(name, "figure", compute, reading, caption, reading_from=reading_from)
 
 
@@ -323,11 +327,54 @@ class Section:
     notes: Callable[[Any, ReportContext], list[str]] | None = None
     prefetch: Callable[[ReportContext], None] | None = None
 
-    def run(self, ctx: ReportContext) -> StepOutput:
-        """Compute the results once, then every output, its reading and its caption."""
+    def __post_init__(self) -> None:
+        _SECTIONS[self.name] = self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Sent to the worker process as its name: the outputs hold lambdas, which do not
+        # pickle, and the forked worker has its own copy of every section.
+        return _section_named, (self.name,)
+
+    def rendered_key(self) -> str:
+        """The cache key of the figures a worker drew for this section (:meth:`render`)."""
+        return f"rendered:{self.name}"
+
+    def render(self, ctx: ReportContext) -> dict[str, tuple[bytes, bytes] | None]:
+        """Every figure of this section, drawn and rendered (PNG, SVG): what a worker process
+        does once the analysis the section computes from is in ``ctx``'s cache
+        (:meth:`~.runner.ReportContext.start`); None for a figure that could not be drawn
+        (with its warning)."""
+        from .writers import figure_bytes
+
         res = self.compute(ctx)
+        out: dict[str, tuple[bytes, bytes] | None] = {}
+        for o in self.outputs:
+            if o.kind == "table" and o.figure is None:
+                continue
+            value = o.compute(res, ctx)
+            if value is None:
+                continue
+            fig = _draw(o.name, o.figure, value, ctx) if o.kind == "table" else value
+            out[o.name] = None if fig is None else _draw(o.name, figure_bytes, fig)
+        return out
+
+    def run(self, ctx: ReportContext) -> StepOutput:
+        """Compute the results once, then every output, its reading and its caption.
+
+        Figures that a worker already drew (:meth:`render`) are taken as rendered bytes.
+        """
+        res = self.compute(ctx)
+        pre = ctx.cache.get(self.rendered_key(), {})
         out = StepOutput()
         for o in self.outputs:
+            if o.kind == "figure" and o.name in pre:
+                value = pre[o.name]
+                if value is None:
+                    continue  # could not be drawn (the worker's warning says why)
+                out.figures[o.name], out.rendered[o.name] = None, value
+                out.readings[o.name] = read_output(o, None, res, ctx)
+                out.captions[o.name] = _caption(o, ctx.lang)
+                continue
             value = o.compute(res, ctx)
             if value is None:
                 continue  # the output does not apply to these data (e.g. a model not fitted)
@@ -337,7 +384,10 @@ class Section:
                     out.count_cols[o.name] = [
                         c for c in count_columns(value) if c not in o.not_counts
                     ]
-                if o.figure is not None:
+                if o.figure is not None and o.name in pre:
+                    if pre[o.name] is not None:
+                        out.figures[o.name], out.rendered[o.name] = None, pre[o.name]
+                elif o.figure is not None:
                     fig = _draw(o.name, o.figure, value, ctx)
                     if fig is not None:
                         out.figures[o.name] = fig
@@ -365,6 +415,14 @@ class Section:
         """This section as a runner step (title in every language of the texts)."""
         title = {lang: text("steps", self.name, lang) for lang in LANGS}
         return Step(self.name, self.chapter, title, self.run, self.prefetch)
+
+
+#: Every :class:`Section` by name (the last one made under a name), for :func:`_section_named`.
+_SECTIONS: dict[str, Section] = {}
+
+
+def _section_named(name: str) -> Section:
+    return _SECTIONS[name]
 
 
 def _draw(name: str, make: Callable[..., Any], *args: Any) -> Any:
