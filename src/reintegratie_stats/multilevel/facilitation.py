@@ -412,7 +412,7 @@ def _fit_ladder(
         block_step = t is not None and bool(inst_cols) and added == set(inst_cols)
         want_block = block_step and block_test == "bootstrap"
         if native and inst_cols and (want_block or term_test in ("bootstrap", "bootstrap-t")):
-            design = glmm_design(formula, d)
+            design = m.design if m.design is not None else glmm_design(formula, d)
             if term_test == "bootstrap":
                 pb = pb_lrt_terms(m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design)
                 # no p-value where most refits failed (separation): say so in ``test``
