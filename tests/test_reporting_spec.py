@@ -242,6 +242,9 @@ def test_a_section_travels_to_the_worker_as_its_name():
 
     assert pickle.loads(pickle.dumps(DEMO_BACKGROUND)) is DEMO_BACKGROUND
     assert len(pickle.dumps(DEMO_BACKGROUND)) < 200  # no outputs, no lambdas
+    twin = Section(DEMO_BACKGROUND.name, "data", _demo_compute, ())  # same name, other section
+    assert pickle.loads(pickle.dumps(twin)) is twin
+    assert pickle.loads(pickle.dumps(DEMO_BACKGROUND)) is DEMO_BACKGROUND
 
 
 def test_figures_drawn_in_the_worker_are_the_figures_drawn_here():

@@ -82,7 +82,8 @@ class StepOutput:
         Table name -> tidy DataFrame (unrounded, unsuppressed: the writer suppresses).
         Names are unique over the whole report and become ``tables/<name>.csv``.
     figures : dict
-        Figure name -> matplotlib Figure (``figures/<name>.png`` and ``.svg``).
+        Figure name -> matplotlib Figure (``figures/<name>.png`` and ``.svg``); None for one
+        drawn in a worker process, whose bytes are already in ``rendered``.
     readings : dict
         Table or figure name -> one-line interpretation shown under it.
     captions : dict

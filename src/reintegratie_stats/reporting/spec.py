@@ -328,12 +328,13 @@ class Section:
     prefetch: Callable[[ReportContext], None] | None = None
 
     def __post_init__(self) -> None:
-        _SECTIONS[self.name] = self
+        _SECTIONS[(self.name, id(self))] = self
 
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        # Sent to the worker process as its name: the outputs hold lambdas, which do not
-        # pickle, and the forked worker has its own copy of every section.
-        return _section_named, (self.name,)
+    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
+        # Sent to the worker process as a reference: the outputs hold lambdas, which do not
+        # pickle, and the forked worker has its own copy of every section made before it
+        # started, at the same address (two sections may share a name, e.g. in tests).
+        return _section_made, (self.name, id(self))
 
     def rendered_key(self) -> str:
         """The cache key of the figures a worker drew for this section (:meth:`render`)."""
@@ -417,12 +418,18 @@ class Section:
         return Step(self.name, self.chapter, title, self.run, self.prefetch)
 
 
-#: Every :class:`Section` by name (the last one made under a name), for :func:`_section_named`.
-_SECTIONS: dict[str, Section] = {}
+#: Every :class:`Section` made in this process, by name and address (:func:`_section_made`).
+_SECTIONS: dict[tuple[str, int], Section] = {}
 
 
-def _section_named(name: str) -> Section:
-    return _SECTIONS[name]
+def _section_made(name: str, address: int) -> Section:
+    try:
+        return _SECTIONS[(name, address)]
+    except KeyError:
+        raise LookupError(
+            f"section {name!r} was made after the worker process started: a section that "
+            "runs in the background must exist before the report starts (module level)"
+        ) from None
 
 
 def _draw(name: str, make: Callable[..., Any], *args: Any) -> Any:
