@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
@@ -92,17 +92,22 @@ def write_report(
     for t in pubs:  # the thesis-shaped tables, in the report language (tidy CSVs unchanged)
         write_file(out / "publication" / f"{t.name}.csv", t.to_csv())
         files["publication"].append(f"publication/{t.name}.csv")
-    write_file(out / "report.html", render_page(run, ctx, inputs, pngs, pubs))
-    files["report"] = ["report.html"]
+    word: bytes | Future | None = None
     if docx_available():
         figs = {
             name: (r.chapter, r.output.captions.get(name, name), pngs[name])
             for r in run.results
             for name in r.output.rendered
         }
-        title = text("page", "title", ctx.lang)
-        data = docx_bytes(pubs, figs, lang=ctx.lang, title=title, source=inputs.source)
-        write_file(out / "report.docx", data)
+        kwargs = dict(lang=ctx.lang, title=text("page", "title", ctx.lang), source=inputs.source)
+        if ctx.executor is not None:  # idle by now: the Word file there, the page here
+            word = ctx.executor.submit(docx_bytes, pubs, figs, **kwargs)
+        else:
+            word = docx_bytes(pubs, figs, **kwargs)
+    write_file(out / "report.html", render_page(run, ctx, inputs, pngs, pubs))
+    files["report"] = ["report.html"]
+    if word is not None:
+        write_file(out / "report.docx", word.result() if isinstance(word, Future) else word)
         files["report"].append("report.docx")
     return write_manifest(out / "manifest.json", run, ctx, inputs, files, total_wall_time_s)
 
