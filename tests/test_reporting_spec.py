@@ -237,6 +237,45 @@ DEMO_BACKGROUND = Section(
 )
 
 
+def _broken_figure(t, ctx):
+    raise ValueError("no axis for an empty table")
+
+
+def _demo_broken_start(ctx):
+    ctx.start(
+        "demo_broken_result",
+        _demo_result,
+        2,
+        render=DEMO_BROKEN.render,
+        render_key=DEMO_BROKEN.rendered_key(),
+    )
+
+
+DEMO_BROKEN = Section(
+    "demo_broken",
+    "data",
+    lambda ctx: ctx.cached("demo_broken_result", lambda: _demo_result(2)),
+    (table("demo_broken_table", lambda r, ctx: r["t"], figure=_broken_figure),),
+    prefetch=_demo_broken_start,
+)
+
+
+def test_a_figure_that_fails_in_the_worker_fails_alone_and_says_why():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from reintegratie_stats.reporting.runner import Step, run_steps
+
+    sec = DEMO_BROKEN
+    steps = {sec.name: Step(sec.name, sec.chapter, {"en": "demo"}, sec.run, sec.prefetch)}
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+        run = run_steps(steps, ReportContext(inputs=None, executor=ex), console=None)
+    r = run.results[0]
+    assert r.status == "ok" and list(r.output.tables) == ["demo_broken_table"]
+    assert r.output.figures == {} and r.output.rendered == {}
+    assert any("demo_broken_table not drawn: no axis" in w for w in r.warnings), r.warnings
+
+
 def test_a_section_travels_to_the_worker_as_its_name():
     import pickle
 
