@@ -196,10 +196,6 @@ def test_chapter5_is_started_in_the_background_by_both_sections_that_use_it():
     assert STEPS["ch5_preparedness"].prefetch is CH5_PREPAREDNESS.prefetch
 
 
-def _demo_compute(ctx):
-    return ctx.cached("demo_result", lambda: _demo_result(3))
-
-
 def _demo_result(n):
     return {"t": pd.DataFrame({"x": np.arange(n, dtype=float), "n": 20})}
 
@@ -212,52 +208,35 @@ def _demo_figure(t, ctx):
     return fig
 
 
-def _demo_start(ctx):
-    ctx.start(
-        "demo_result",
-        _demo_result,
-        3,
-        render=DEMO_BACKGROUND.render,
-        render_key=DEMO_BACKGROUND.rendered_key(),
-    )
-
-
-#: module level, so that the forked worker has it (a section travels as its name)
-DEMO_BACKGROUND = Section(
-    "demo_background",
-    "data",
-    _demo_compute,
-    (
-        table("demo_bg_table", lambda r, ctx: r["t"], figure=_demo_figure),
-        figure(
-            "demo_bg_figure", lambda r, ctx: _demo_figure(r["t"], ctx), lambda f, r, ctx: "read"
-        ),
-    ),
-    prefetch=_demo_start,
-)
-
-
 def _broken_figure(t, ctx):
     raise ValueError("no axis for an empty table")
 
 
-def _demo_broken_start(ctx):
-    ctx.start(
-        "demo_broken_result",
-        _demo_result,
-        2,
-        render=DEMO_BROKEN.render,
-        render_key=DEMO_BROKEN.rendered_key(),
+def _background_section(name, n, table_figure, *more):
+    """A section whose result (``_demo_result(n)``) is computed and drawn in the worker."""
+    key = f"{name}_result"
+
+    def start(ctx):
+        ctx.start(key, _demo_result, n, render=sec.render, render_key=sec.rendered_key())
+
+    sec = Section(
+        name,
+        "data",
+        lambda ctx: ctx.cached(key, lambda: _demo_result(n)),
+        (table(f"{name}_table", lambda r, ctx: r["t"], figure=table_figure), *more),
+        prefetch=start,
     )
+    return sec
 
 
-DEMO_BROKEN = Section(
-    "demo_broken",
-    "data",
-    lambda ctx: ctx.cached("demo_broken_result", lambda: _demo_result(2)),
-    (table("demo_broken_table", lambda r, ctx: r["t"], figure=_broken_figure),),
-    prefetch=_demo_broken_start,
+#: module level, so that the forked worker has them (a section travels as a reference)
+DEMO_BACKGROUND = _background_section(
+    "demo_bg",
+    3,
+    _demo_figure,
+    figure("demo_bg_figure", lambda r, ctx: _demo_figure(r["t"], ctx), lambda f, r, ctx: "read"),
 )
+DEMO_BROKEN = _background_section("demo_broken", 2, _broken_figure)
 
 
 def test_a_figure_that_fails_in_the_worker_fails_alone_and_says_why():
@@ -281,7 +260,7 @@ def test_a_section_travels_to_the_worker_as_its_name():
 
     assert pickle.loads(pickle.dumps(DEMO_BACKGROUND)) is DEMO_BACKGROUND
     assert len(pickle.dumps(DEMO_BACKGROUND)) < 200  # no outputs, no lambdas
-    twin = Section(DEMO_BACKGROUND.name, "data", _demo_compute, ())  # same name, other section
+    twin = Section(DEMO_BACKGROUND.name, "data", lambda ctx: None, ())  # same name, other section
     assert pickle.loads(pickle.dumps(twin)) is twin
     assert pickle.loads(pickle.dumps(DEMO_BACKGROUND)) is DEMO_BACKGROUND
 
