@@ -192,7 +192,7 @@ def test_chapter5_is_started_in_the_background_by_both_sections_that_use_it():
         sec.prefetch(ctx)
     # the same chapter-5 run, once, with the chapter-5 figures drawn in the worker
     assert list(started) == ["chapter5"]
-    assert started["chapter5"]["render_key"] == CH5_PREPAREDNESS.rendered_key()
+    assert started["chapter5"]["figures_of"] is CH5_PREPAREDNESS
     assert STEPS["ch5_preparedness"].prefetch is CH5_PREPAREDNESS.prefetch
 
 
@@ -217,7 +217,7 @@ def _background_section(name, n, table_figure, *more):
     key = f"{name}_result"
 
     def start(ctx):
-        ctx.start(key, _demo_result, n, render=sec.render, render_key=sec.rendered_key())
+        ctx.start(key, _demo_result, n, figures_of=sec)
 
     sec = Section(
         name,

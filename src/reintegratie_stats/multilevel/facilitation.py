@@ -323,8 +323,24 @@ def _term_columns(names: Sequence[str], terms: Sequence[str]) -> list[str]:
 LR_AGREEMENT_TOL = 1e-3
 
 
-def _same_lr(a: float, b: float) -> bool:
-    return not abs(a - b) > LR_AGREEMENT_TOL * max(1.0, abs(b))
+def _check_lr(
+    boot_lr: float, t: pd.DataFrame | None, outcome: str, model: str, problems: list[dict]
+) -> None:
+    """Say (problem ``LRMismatch`` and a warning) when the bootstrap tested another LR than
+    the table's ``t``: the bootstrap refits the small model from the big one's optimum, and
+    one that ends elsewhere than the ladder's gives a p-value for another LR (and replicates
+    drawn from another null)."""
+    if t is None:
+        return
+    table_lr = float(t["statistic"].iloc[0])
+    if not abs(boot_lr - table_lr) > LR_AGREEMENT_TOL * max(1.0, abs(table_lr)):
+        return
+    msg = (
+        f"the bootstrap's null model reached LR {boot_lr:.4f}, the ladder's {table_lr:.4f}: "
+        "its p-value is not that of the table's LR"
+    )
+    problems.append({"outcome": outcome, "model": model, "error": "LRMismatch", "message": msg})
+    warnings.warn(f"{outcome} ({model}): {msg}", ConvergenceWarning, stacklevel=4)
 
 
 def _wald_label(df: float) -> str:
@@ -429,25 +445,14 @@ def _fit_ladder(
                 e.loc[hit, "test"] = per.loc[e.loc[hit, "term"], "test"].to_numpy()
                 blk = pb[pb["term"] == "block"].iloc[0]
                 block_p, block_label = float(blk["p_value"]), str(blk["test"])
+                _check_lr(float(blk["statistic"]), t, outcome, name, problems)
             else:
                 boot_t = term_test == "bootstrap-t"
                 r = pb_lrt(
                     m, d, inst_cols, nsim=nsim, seed=ss, n_jobs=n_jobs, design=design, term_t=boot_t
                 )
                 block_p, block_label = r.pvalue, r.test
-                if t is not None and not _same_lr(r.statistic, float(t["statistic"].iloc[0])):
-                    # pb_lrt refits the small model from the big one's optimum: one that
-                    # ends elsewhere than the ladder's gives a p-value for another LR (and
-                    # replicates drawn from another null)
-                    msg = (
-                        f"the bootstrap's null model reached LR {r.statistic:.4f}, the "
-                        f"ladder's {float(t['statistic'].iloc[0]):.4f}: its p-value is not "
-                        "that of the table's LR"
-                    )
-                    problems.append(
-                        {"outcome": outcome, "model": name, "error": "LRMismatch", "message": msg}
-                    )
-                    warnings.warn(f"{outcome} ({name}): {msg}", ConvergenceWarning, stacklevel=3)
+                _check_lr(r.statistic, t, outcome, name, problems)
                 if np.isnan(r.pvalue):
                     block_label += (
                         f": not available, {r.n_failed} of {r.nsim} refits failed (separation)"

@@ -254,10 +254,8 @@ def fit_cumulative_link(
     if separated:
         # Newton "converges" on separated data too: far out the likelihood is flat at 1
         converged = False
-        message = (
-            "fitted probabilities numerically 0 or 1: separation, the maximum likelihood "
-            "estimate does not exist"
-        )
+        why = "fitted probabilities numerically 0 or 1" if certain else "diverging SEs"
+        message = f"separation ({why}): the maximum likelihood estimate does not exist"
     return CumulativeLinkFit(
         theta=theta,
         llf=ll,

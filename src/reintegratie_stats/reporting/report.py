@@ -49,9 +49,9 @@ from .writers import write_file, write_manifest, write_tables
 
 __all__ = ["WORKERS", "build_report", "default_out_dir", "write_report"]
 
-#: Worker processes for work a section starts in the background (chapter 5, then the family
-#: models with their bootstraps): one when the
-#: machine has a second core. 0 computes everything in this process, in report order.
+#: Worker processes for work started in the background (chapter 5 with its figures, the
+#: family models with their bootstraps, the Word file): one when the machine has a second
+#: core. 0 computes everything in this process, in report order.
 WORKERS: int = 1 if (os.cpu_count() or 1) >= 2 else 0
 
 

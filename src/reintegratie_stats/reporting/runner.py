@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pandas as pd
 
@@ -127,6 +127,14 @@ class StepOutput:
     rendered: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
 
 
+class Renders(Protocol):
+    """What draws a section's figures in a worker process (:class:`~.spec.Section`)."""
+
+    def render(self, ctx: ReportContext) -> dict[str, Any]: ...
+
+    def rendered_key(self) -> str: ...
+
+
 @dataclass
 class ReportContext:
     """Everything a step may read: the inputs, the options and a cache shared by steps.
@@ -151,31 +159,29 @@ class ReportContext:
         key: str,
         fn: Callable[..., Any],
         *args: Any,
-        render: Callable[[ReportContext], dict[str, Any]] | None = None,
-        render_key: str = "",
+        figures_of: Renders | None = None,
         **kwargs: Any,
     ) -> None:
         """Start ``fn(*args, **kwargs)`` in the background (a worker process, when the run
         has one); :meth:`cached` with the same ``key`` then waits for it. Without an executor
         nothing starts and the work is done on first use, as before.
 
-        ``render(ctx)``, when given, runs in the worker too, right after ``fn``, with the
-        result cached under ``key`` in the worker's copy of the context: the figures of the
-        section that uses the result, drawn and rendered there (name -> PNG and SVG bytes,
-        None for one that could not be drawn; :meth:`~.spec.Section.render`), so that the
-        drawing overlaps with this process's work; :meth:`cached` puts them under
-        ``render_key``.
+        ``figures_of``, when given (a :class:`~.spec.Section`), draws its figures in the
+        worker too, right after ``fn``, with the result cached under ``key`` in the worker's
+        copy of the context (``figures_of.render(ctx)``: name -> PNG and SVG bytes, None for
+        one that could not be drawn), so that the drawing overlaps with this process's work;
+        :meth:`cached` puts them under ``figures_of.rendered_key()``.
         """
         if self.executor is None or key in self.cache:
             return
-        if render is None:
+        if figures_of is None:
             self.cache[key] = self.executor.submit(_recording_warnings, fn, *args, **kwargs)
             return
         worker_ctx = replace(self, cache={}, executor=None)
         self.cache[key] = self.executor.submit(
-            _recording_warnings, _compute_and_render, key, fn, args, kwargs, render, worker_ctx
+            _recording_warnings, _compute_and_render, key, fn, args, kwargs, figures_of, worker_ctx
         )
-        self._render_keys[key] = render_key
+        self._render_keys[key] = figures_of.rendered_key()
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
         """``fn()`` once per run (e.g. the derived prisoners frame shared by several steps).
@@ -228,14 +234,14 @@ def _compute_and_render(
     fn: Callable[..., Any],
     args: tuple,
     kwargs: dict[str, Any],
-    render: Callable[[ReportContext], dict[str, Any]],
+    figures_of: Renders,
     ctx: ReportContext,
 ) -> tuple[Any, dict[str, Any]]:
-    """``fn(*args, **kwargs)`` and the figures ``render`` draws from it (see
+    """``fn(*args, **kwargs)`` and the figures ``figures_of`` draws from it (see
     :meth:`ReportContext.start`)."""
     value = fn(*args, **kwargs)
     ctx.cache[key] = value
-    return value, render(ctx)
+    return value, figures_of.render(ctx)
 
 
 def _recording_warnings(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list]:

@@ -780,8 +780,7 @@ def _start_chapter5(ctx: ReportContext) -> None:
         ctx.inputs.prisoners,
         ctx.backend,
         ctx.seed,
-        render=CH5_PREPAREDNESS.render,
-        render_key=CH5_PREPAREDNESS.rendered_key(),
+        figures_of=CH5_PREPAREDNESS,
     )
 
 

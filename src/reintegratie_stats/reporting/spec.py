@@ -337,7 +337,8 @@ class Section:
         return _section_made, (self.name, id(self))
 
     def rendered_key(self) -> str:
-        """The cache key of the figures a worker drew for this section (:meth:`render`)."""
+        """The cache key of the figures a worker drew for this section (:meth:`render`,
+        started by :meth:`~.runner.ReportContext.start` with ``figures_of=`` this section)."""
         return f"rendered:{self.name}"
 
     def render(self, ctx: ReportContext) -> dict[str, tuple[bytes, bytes] | None]:
